@@ -1,0 +1,191 @@
+"""How a batch becomes recorded events, and how a recorded log is verified.
+
+Every store (in-memory, SQLite, PostgreSQL) calls :func:`plan_append` inside
+its write transaction with what it read of the current state, then writes the
+rows the plan returns. Keeping the decision here means every store enforces
+exactly the same rules:
+
+* an event id already stored with the same content is an idempotent retry:
+  it is dropped from the batch and its original is returned;
+* an event id already stored with other content is a :class:`DuplicateEventError`;
+* versions continue each partnership's stream, gapless, in input order;
+* positions continue the global order, in input order;
+* each new event gets its content hash and its chain hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.errors import DuplicateEventError
+from engine.hashing import GENESIS, chain_hash, compute_chain_hashes, compute_content_hashes
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "HEADS_SCHEMA",
+    "AppendPlan",
+    "BrokenLink",
+    "VerifyReport",
+    "plan_append",
+    "verify_event_frame",
+]
+
+HEADS_SCHEMA = pl.Schema(
+    {s.PARTNERSHIP_ID: pl.String, s.VERSION: pl.Int64, s.HASH: pl.String}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendPlan:
+    """What a store must write for one batch.
+
+    Attributes
+    ----------
+    new_rows
+        Rows to insert, in :data:`engine.schema.EVENT_SCHEMA` layout.
+    duplicate_ids
+        Event ids of the batch already stored with the same content.
+    """
+
+    new_rows: pl.DataFrame
+    duplicate_ids: pl.Series
+
+
+def plan_append(
+    batch: pl.DataFrame,
+    *,
+    existing: pl.DataFrame,
+    heads: pl.DataFrame,
+    next_position: int,
+    recorded_at: datetime,
+) -> AppendPlan:
+    """Return the rows to write for a normalized, valid input ``batch``.
+
+    Parameters
+    ----------
+    batch
+        Input frame (:data:`engine.schema.INPUT_SCHEMA`), already validated.
+    existing
+        ``(event_id, content_hash)`` of the batch's ids already in the store.
+    heads
+        ``(partnership, version, hash)`` of each touched partnership's last event.
+    next_position
+        The global position the first new event gets.
+    recorded_at
+        When the store accepts the batch (UTC).
+
+    Raises
+    ------
+    DuplicateEventError
+        An event id is stored with different content.
+    """
+    hashed = batch.with_columns(compute_content_hashes(batch))
+    if not existing.is_empty():
+        clash = hashed.join(existing, on=s.EVENT_ID, how="inner", suffix="_stored").filter(
+            pl.col(s.CONTENT_HASH) != pl.col(f"{s.CONTENT_HASH}_stored")
+        )
+        if not clash.is_empty():
+            raise DuplicateEventError(clash[s.EVENT_ID][0])
+        fresh = hashed.join(existing.select(s.EVENT_ID), on=s.EVENT_ID, how="anti", maintain_order="left")
+    else:
+        fresh = hashed
+    duplicate_ids = existing[s.EVENT_ID] if not existing.is_empty() else pl.Series(s.EVENT_ID, [], pl.String)
+    numbered = (
+        fresh.with_row_index("_order")
+        .join(heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")), on=s.PARTNERSHIP_ID, how="left")
+        .with_columns(
+            (
+                pl.col("_base").fill_null(0)
+                + pl.int_range(1, pl.len() + 1).over(s.PARTNERSHIP_ID, order_by="_order")
+            ).alias(s.VERSION),
+            (pl.col("_order").cast(pl.Int64) + next_position).alias(s.POSITION),
+            pl.lit(recorded_at).cast(pl.Datetime("us", "UTC")).alias(s.RECORDED_AT),
+        )
+        .sort(s.PARTNERSHIP_ID, s.VERSION)
+    )
+    head_hashes = dict(zip(heads[s.PARTNERSHIP_ID], heads[s.HASH], strict=True))
+    chained = numbered.with_columns(
+        compute_chain_hashes(
+            numbered[s.PARTNERSHIP_ID], numbered[s.VERSION], numbered[s.CONTENT_HASH], head_hashes
+        )
+    ).sort(s.POSITION)
+    return AppendPlan(new_rows=chained.select(s.EVENT_COLUMNS).cast(dict(s.EVENT_SCHEMA)), duplicate_ids=duplicate_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    """The first event whose stored hashes or version do not check out."""
+
+    partnership_id: str
+    version: int
+    position: int
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """Result of verifying a whole log."""
+
+    events_checked: int
+    partnerships_checked: int
+    first_broken: BrokenLink | None
+
+    @property
+    def ok(self) -> bool:
+        """Return True when every link of every chain checks out."""
+        return self.first_broken is None
+
+
+def verify_event_frame(frame: pl.DataFrame) -> VerifyReport:
+    """Return the verification of a raw (not upcast) event frame.
+
+    Recomputes every content hash from the stored fields and every chain hash
+    from its predecessor; checks versions are gapless from 1. The first broken
+    link in position order is reported.
+    """
+    ordered = frame.sort(s.PARTNERSHIP_ID, s.VERSION)
+    recomputed = compute_content_hashes(ordered)
+    expected_version = pl.int_range(1, pl.len() + 1).over(s.PARTNERSHIP_ID)
+    checked = ordered.with_columns(
+        recomputed.alias("_content"),
+        expected_version.cast(pl.Int64).alias("_expected_version"),
+        pl.col(s.HASH).shift(1).over(s.PARTNERSHIP_ID).fill_null(GENESIS).alias("_previous"),
+    )
+    chain_ok = [
+        chain_hash(prev, version, content) == stored
+        for prev, version, content, stored in zip(
+            checked["_previous"], checked[s.VERSION], checked[s.CONTENT_HASH], checked[s.HASH], strict=True
+        )
+    ]
+    flagged = checked.with_columns(pl.Series("_chain_ok", chain_ok, pl.Boolean)).with_columns(
+        pl.when(pl.col(s.VERSION) != pl.col("_expected_version"))
+        .then(pl.lit("version gap or reordering"))
+        .when(pl.col("_content") != pl.col(s.CONTENT_HASH))
+        .then(pl.lit("content does not match its content hash (event edited)"))
+        .when(~pl.col("_chain_ok"))
+        .then(pl.lit("chain hash does not follow from the previous event"))
+        .alias("_reason")
+    )
+    broken = flagged.filter(pl.col("_reason").is_not_null()).sort(s.POSITION)
+    first = None
+    if not broken.is_empty():
+        row = broken.row(0, named=True)
+        first = BrokenLink(
+            partnership_id=row[s.PARTNERSHIP_ID],
+            version=row[s.VERSION],
+            position=row[s.POSITION],
+            event_id=row[s.EVENT_ID],
+            reason=row["_reason"],
+        )
+    return VerifyReport(
+        events_checked=frame.height,
+        partnerships_checked=frame[s.PARTNERSHIP_ID].n_unique(),
+        first_broken=first,
+    )
