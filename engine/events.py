@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -119,7 +119,10 @@ def canonical_attributes(attributes: dict[str, AttributeValue]) -> str | None:
     if not attributes:
         return None
     return json.dumps(
-        attributes, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        attributes,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
         allow_nan=False,
     )
 
@@ -138,7 +141,7 @@ def new_events_to_frame(events: list[NewEvent]) -> pl.DataFrame:
         s.EVENT_ID: [str(e.event_id) for e in events],
         s.PARTNERSHIP_ID: [e.partnership_id for e in events],
         s.ACTIVITY: [e.activity for e in events],
-        s.TIMESTAMP: [e.timestamp.astimezone(timezone.utc) for e in events],
+        s.TIMESTAMP: [e.timestamp.astimezone(UTC) for e in events],
         s.TZ_OFFSET: [_offset_seconds(e.timestamp) for e in events],
         s.PHASE: [e.effective_phase for e in events],
         s.ACTOR: [e.actor for e in events],

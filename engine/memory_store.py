@@ -28,9 +28,13 @@ from engine import schema as s
 from engine.errors import ConcurrencyError, ValidationError
 from engine.events import frame_to_recorded_events, new_events_to_frame
 from engine.ports import AppendReport, Checkpoint, Clock
-from engine.recording import HEADS_SCHEMA, plan_append, verify_event_frame
+from engine.recording import HEADS_SCHEMA, AppendPlan, plan_append, verify_event_frame
 from engine.upcasting import upcast_event_frame
-from engine.validation import find_invalid_rows, normalize_input_frame, raise_first_invalid
+from engine.validation import (
+    find_invalid_rows,
+    normalize_input_frame,
+    raise_first_invalid,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,8 +101,12 @@ class MemoryEventStore:
             self._events = pl.concat([self._events, plan.new_rows])
             ids = batch[s.EVENT_ID]
             stored = self._events.filter(pl.col(s.EVENT_ID).is_in(ids.implode()))
-            ordered = batch.select(s.EVENT_ID).join(stored, on=s.EVENT_ID, how="left", maintain_order="left")
-        return frame_to_recorded_events(upcast_event_frame(ordered.select(s.EVENT_COLUMNS)))
+            ordered = batch.select(s.EVENT_ID).join(
+                stored, on=s.EVENT_ID, how="left", maintain_order="left"
+            )
+        return frame_to_recorded_events(
+            upcast_event_frame(ordered.select(s.EVENT_COLUMNS))
+        )
 
     def append_frame(
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None
@@ -115,21 +123,21 @@ class MemoryEventStore:
         return AppendReport(
             appended=plan.new_rows.height,
             duplicates=plan.duplicate_ids.len(),
-            first_position=positions.min() if positions.len() else None,  # type: ignore[arg-type]
-            last_position=positions.max() if positions.len() else None,  # type: ignore[arg-type]
+            first_position=positions.item(0) if positions.len() else None,
+            last_position=positions.item(-1) if positions.len() else None,
         )
 
-    def _plan(self, batch: pl.DataFrame):  # type: ignore[no-untyped-def]
-        existing = self._events.join(batch.select(s.EVENT_ID), on=s.EVENT_ID, how="semi").select(
-            s.EVENT_ID, s.CONTENT_HASH
-        )
+    def _plan(self, batch: pl.DataFrame) -> AppendPlan:
+        existing = self._events.join(
+            batch.select(s.EVENT_ID), on=s.EVENT_ID, how="semi"
+        ).select(s.EVENT_ID, s.CONTENT_HASH)
         touched = batch[s.PARTNERSHIP_ID].unique().implode()
         heads = (
             self._events.filter(pl.col(s.PARTNERSHIP_ID).is_in(touched))
             .group_by(s.PARTNERSHIP_ID)
             .agg(pl.all().sort_by(s.VERSION).last())
             .select(HEADS_SCHEMA.names())
-            .cast(dict(HEADS_SCHEMA))
+            .cast(HEADS_SCHEMA)
         )
         return plan_append(
             batch,
@@ -141,8 +149,12 @@ class MemoryEventStore:
 
     # -- reading -------------------------------------------------------------
     def _version_of(self, partnership_id: str) -> int:
-        versions = self._events.filter(pl.col(s.PARTNERSHIP_ID) == partnership_id)[s.VERSION]
-        return int(versions.max() or 0)  # type: ignore[arg-type]
+        versions = self._events.filter(pl.col(s.PARTNERSHIP_ID) == partnership_id)[
+            s.VERSION
+        ]
+        return (
+            int(pl.select(versions.max()).fill_null(0).item()) if versions.len() else 0
+        )
 
     def stream_version(self, partnership_id: str) -> int:
         """Return a partnership's current version (0 when it has none)."""
@@ -150,16 +162,21 @@ class MemoryEventStore:
 
     def head_position(self) -> int:
         """Return the highest global position (0 when empty)."""
-        return int(self._events[s.POSITION].max() or 0)  # type: ignore[arg-type]
+        return int(self._events.select(pl.col(s.POSITION).max().fill_null(0)).item())
 
-    def read_stream(self, partnership_id: str, *, from_version: int = 1) -> list[RecordedEvent]:
+    def read_stream(
+        self, partnership_id: str, *, from_version: int = 1
+    ) -> list[RecordedEvent]:
         """Return one partnership's events from ``from_version`` on."""
         rows = self._events.filter(
-            (pl.col(s.PARTNERSHIP_ID) == partnership_id) & (pl.col(s.VERSION) >= from_version)
+            (pl.col(s.PARTNERSHIP_ID) == partnership_id)
+            & (pl.col(s.VERSION) >= from_version)
         ).sort(s.VERSION)
         return frame_to_recorded_events(upcast_event_frame(rows))
 
-    def read_all(self, *, from_position: int = 1, limit: int | None = None) -> pl.DataFrame:
+    def read_all(
+        self, *, from_position: int = 1, limit: int | None = None
+    ) -> pl.DataFrame:
         """Return events in global order from ``from_position`` on."""
         rows = self._events.filter(pl.col(s.POSITION) >= from_position).sort(s.POSITION)
         if limit is not None:
@@ -174,7 +191,9 @@ class MemoryEventStore:
         end: datetime | None = None,
     ) -> pl.DataFrame:
         """Return the event frame of selected partnerships and time range."""
-        lf = select_events(self._events.lazy(), partnerships=partnerships, start=start, end=end)
+        lf = select_events(
+            self._events.lazy(), partnerships=partnerships, start=start, end=end
+        )
         return upcast_event_frame(lf.sort(s.POSITION).collect())
 
     def read_checkpoint(self, name: str) -> int:
@@ -195,5 +214,8 @@ class MemoryEventStore:
         The in-memory twin of editing a row with SQL behind the store's back.
         """
         self._events = self._events.with_columns(
-            pl.when(pl.col(s.POSITION) == position).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+            pl.when(pl.col(s.POSITION) == position)
+            .then(pl.lit(value))
+            .otherwise(pl.col(column))
+            .alias(column)
         )

@@ -22,7 +22,12 @@ import polars as pl
 
 from engine import schema as s
 from engine.errors import DuplicateEventError
-from engine.hashing import GENESIS, chain_hash, compute_chain_hashes, compute_content_hashes
+from engine.hashing import (
+    GENESIS,
+    chain_hash,
+    compute_chain_hashes,
+    compute_content_hashes,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,22 +92,37 @@ def plan_append(
     """
     hashed = batch.with_columns(compute_content_hashes(batch))
     if not existing.is_empty():
-        clash = hashed.join(existing, on=s.EVENT_ID, how="inner", suffix="_stored").filter(
-            pl.col(s.CONTENT_HASH) != pl.col(f"{s.CONTENT_HASH}_stored")
-        )
+        clash = hashed.join(
+            existing, on=s.EVENT_ID, how="inner", suffix="_stored"
+        ).filter(pl.col(s.CONTENT_HASH) != pl.col(f"{s.CONTENT_HASH}_stored"))
         if not clash.is_empty():
             raise DuplicateEventError(clash[s.EVENT_ID][0])
-        fresh = hashed.join(existing.select(s.EVENT_ID), on=s.EVENT_ID, how="anti", maintain_order="left")
+        fresh = hashed.join(
+            existing.select(s.EVENT_ID),
+            on=s.EVENT_ID,
+            how="anti",
+            maintain_order="left",
+        )
     else:
         fresh = hashed
-    duplicate_ids = existing[s.EVENT_ID] if not existing.is_empty() else pl.Series(s.EVENT_ID, [], pl.String)
+    duplicate_ids = (
+        existing[s.EVENT_ID]
+        if not existing.is_empty()
+        else pl.Series(s.EVENT_ID, [], pl.String)
+    )
     numbered = (
         fresh.with_row_index("_order")
-        .join(heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")), on=s.PARTNERSHIP_ID, how="left")
+        .join(
+            heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")),
+            on=s.PARTNERSHIP_ID,
+            how="left",
+        )
         .with_columns(
             (
                 pl.col("_base").fill_null(0)
-                + pl.int_range(1, pl.len() + 1).over(s.PARTNERSHIP_ID, order_by="_order")
+                + pl.int_range(1, pl.len() + 1).over(
+                    s.PARTNERSHIP_ID, order_by="_order"
+                )
             ).alias(s.VERSION),
             (pl.col("_order").cast(pl.Int64) + next_position).alias(s.POSITION),
             pl.lit(recorded_at).cast(pl.Datetime("us", "UTC")).alias(s.RECORDED_AT),
@@ -112,10 +132,16 @@ def plan_append(
     head_hashes = dict(zip(heads[s.PARTNERSHIP_ID], heads[s.HASH], strict=True))
     chained = numbered.with_columns(
         compute_chain_hashes(
-            numbered[s.PARTNERSHIP_ID], numbered[s.VERSION], numbered[s.CONTENT_HASH], head_hashes
+            numbered[s.PARTNERSHIP_ID],
+            numbered[s.VERSION],
+            numbered[s.CONTENT_HASH],
+            head_hashes,
         )
     ).sort(s.POSITION)
-    return AppendPlan(new_rows=chained.select(s.EVENT_COLUMNS).cast(dict(s.EVENT_SCHEMA)), duplicate_ids=duplicate_ids)
+    return AppendPlan(
+        new_rows=chained.select(s.EVENT_COLUMNS).cast(s.EVENT_SCHEMA),
+        duplicate_ids=duplicate_ids,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +182,25 @@ def verify_event_frame(frame: pl.DataFrame) -> VerifyReport:
     checked = ordered.with_columns(
         recomputed.alias("_content"),
         expected_version.cast(pl.Int64).alias("_expected_version"),
-        pl.col(s.HASH).shift(1).over(s.PARTNERSHIP_ID).fill_null(GENESIS).alias("_previous"),
+        pl.col(s.HASH)
+        .shift(1)
+        .over(s.PARTNERSHIP_ID)
+        .fill_null(GENESIS)
+        .alias("_previous"),
     )
     chain_ok = [
         chain_hash(prev, version, content) == stored
         for prev, version, content, stored in zip(
-            checked["_previous"], checked[s.VERSION], checked[s.CONTENT_HASH], checked[s.HASH], strict=True
+            checked["_previous"],
+            checked[s.VERSION],
+            checked[s.CONTENT_HASH],
+            checked[s.HASH],
+            strict=True,
         )
     ]
-    flagged = checked.with_columns(pl.Series("_chain_ok", chain_ok, pl.Boolean)).with_columns(
+    flagged = checked.with_columns(
+        pl.Series("_chain_ok", chain_ok, pl.Boolean)
+    ).with_columns(
         pl.when(pl.col(s.VERSION) != pl.col("_expected_version"))
         .then(pl.lit("version gap or reordering"))
         .when(pl.col("_content") != pl.col(s.CONTENT_HASH))

@@ -132,33 +132,31 @@ PARTICIPANT_DTYPE: Final = pl.Struct(
 )
 _UTC_US: Final = pl.Datetime("us", "UTC")
 
-INPUT_SCHEMA: Final = pl.Schema(
-    {
-        EVENT_ID: pl.String,
-        PARTNERSHIP_ID: pl.String,
-        ACTIVITY: pl.String,
-        TIMESTAMP: _UTC_US,
-        TZ_OFFSET: pl.Int32,
-        PHASE: pl.String,
-        ACTOR: pl.String,
-        ORGANIZATION: pl.String,
-        PARTICIPANTS: pl.List(PARTICIPANT_DTYPE),
-        WORKSTREAM: pl.String,
-        ATTRIBUTES: pl.String,
-        SCHEMA_VERSION: pl.Int16,
-    }
-)
+_INPUT_FIELDS: dict[str, pl.DataType] = {
+    EVENT_ID: pl.String(),
+    PARTNERSHIP_ID: pl.String(),
+    ACTIVITY: pl.String(),
+    TIMESTAMP: _UTC_US,
+    TZ_OFFSET: pl.Int32(),
+    PHASE: pl.String(),
+    ACTOR: pl.String(),
+    ORGANIZATION: pl.String(),
+    PARTICIPANTS: pl.List(PARTICIPANT_DTYPE),
+    WORKSTREAM: pl.String(),
+    ATTRIBUTES: pl.String(),
+    SCHEMA_VERSION: pl.Int16(),
+}
+INPUT_SCHEMA: Final = pl.Schema(_INPUT_FIELDS)
 INPUT_COLUMNS: Final = tuple(INPUT_SCHEMA.names())
 
-EVENT_SCHEMA: Final = pl.Schema(
-    {
-        POSITION: pl.Int64,
-        PARTNERSHIP_ID: pl.String,
-        VERSION: pl.Int64,
-        **{k: v for k, v in INPUT_SCHEMA.items() if k != PARTNERSHIP_ID},
-        RECORDED_AT: _UTC_US,
-        CONTENT_HASH: pl.String,
-        HASH: pl.String,
-    }
-)
+_EVENT_FIELDS: dict[str, pl.DataType] = {
+    POSITION: pl.Int64(),
+    PARTNERSHIP_ID: pl.String(),
+    VERSION: pl.Int64(),
+    **{k: v for k, v in _INPUT_FIELDS.items() if k != PARTNERSHIP_ID},
+    RECORDED_AT: _UTC_US,
+    CONTENT_HASH: pl.String(),
+    HASH: pl.String(),
+}
+EVENT_SCHEMA: Final = pl.Schema(_EVENT_FIELDS)
 EVENT_COLUMNS: Final = tuple(EVENT_SCHEMA.names())

@@ -37,8 +37,14 @@ def _upcast_v1_to_v2(frame: pl.DataFrame) -> pl.DataFrame:
     is_v1 = pl.col(s.SCHEMA_VERSION) == 1
     topic = pl.col(s.ATTRIBUTES).str.json_path_match("$.topic")
     return frame.with_columns(
-        pl.when(is_v1).then(pl.coalesce(pl.col(s.WORKSTREAM), topic)).otherwise(pl.col(s.WORKSTREAM)).alias(s.WORKSTREAM),
-        pl.when(is_v1).then(pl.lit(2, pl.Int16)).otherwise(pl.col(s.SCHEMA_VERSION)).alias(s.SCHEMA_VERSION),
+        pl.when(is_v1)
+        .then(pl.coalesce(pl.col(s.WORKSTREAM), topic))
+        .otherwise(pl.col(s.WORKSTREAM))
+        .alias(s.WORKSTREAM),
+        pl.when(is_v1)
+        .then(pl.lit(2, pl.Int16))
+        .otherwise(pl.col(s.SCHEMA_VERSION))
+        .alias(s.SCHEMA_VERSION),
     )
 
 

@@ -59,18 +59,24 @@ def infer_phase_expr() -> pl.Expr:
     ['execution', None]
     """
     stages = {k: v for k, v in s.ACTIVITY_STAGE.items() if v is not None}
-    inferred = pl.col(s.ACTIVITY).replace_strict(stages, default=None, return_dtype=pl.String)
+    inferred = pl.col(s.ACTIVITY).replace_strict(
+        stages, default=None, return_dtype=pl.String
+    )
     return pl.coalesce(pl.col(s.PHASE), inferred).alias(s.PHASE)
 
 
-def apply_activity_mapping(frame: pl.DataFrame, mapping: Mapping[str, str]) -> pl.DataFrame:
+def apply_activity_mapping(
+    frame: pl.DataFrame, mapping: Mapping[str, str]
+) -> pl.DataFrame:
     """Return ``frame`` with activities renamed by a user mapping (others kept)."""
     if not mapping:
         return frame
     return frame.with_columns(pl.col(s.ACTIVITY).replace(dict(mapping)))
 
 
-def normalize_input_frame(frame: pl.DataFrame, *, source: str = "<frame>") -> pl.DataFrame:
+def normalize_input_frame(
+    frame: pl.DataFrame, *, source: str = "<frame>"
+) -> pl.DataFrame:
     """Return ``frame`` cast to the input schema, optional columns filled.
 
     Raises
@@ -97,7 +103,7 @@ def normalize_input_frame(frame: pl.DataFrame, *, source: str = "<frame>") -> pl
         else:
             exprs.append(fills.get(name, pl.lit(None, dtype)).alias(name))
     try:
-        out = frame.select(exprs).cast(dict(s.INPUT_SCHEMA))
+        out = frame.select(exprs).cast(s.INPUT_SCHEMA)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError) as e:
         msg = f"column types do not fit the event schema: {e}"
         raise ValidationError(msg, source=source) from e
@@ -149,14 +155,21 @@ def find_invalid_rows(frame: pl.DataFrame) -> pl.DataFrame:
             pl.col(s.PHASE).is_not_null() & ~pl.col(s.PHASE).is_in(list(s.PHASES)),
             f"not one of {', '.join(s.PHASES)}",
         ),
-        (s.PARTICIPANTS, bad_role, f"a participant role is not one of {', '.join(roles)}"),
+        (
+            s.PARTICIPANTS,
+            bad_role,
+            f"a participant role is not one of {', '.join(roles)}",
+        ),
     ]
     flags = frame.select(
-        [failed.fill_null(value=False).alias(str(i)) for i, (_, failed, _) in enumerate(checks)]
+        [
+            failed.fill_null(value=False).alias(str(i))
+            for i, (_, failed, _) in enumerate(checks)
+        ]
     ).with_row_index("row")
-    long = flags.unpivot(index="row", variable_name="check", value_name="failed").filter(
-        pl.col("failed")
-    )
+    long = flags.unpivot(
+        index="row", variable_name="check", value_name="failed"
+    ).filter(pl.col("failed"))
     lookup = pl.DataFrame(
         {
             "check": [str(i) for i in range(len(checks))],
@@ -204,5 +217,7 @@ def split_valid_rows(
     )
     indexed = frame.with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
     rejected = indexed.join(reasons, on="row", how="inner", maintain_order="left")
-    valid = indexed.join(reasons, on="row", how="anti", maintain_order="left").drop("row")
+    valid = indexed.join(reasons, on="row", how="anti", maintain_order="left").drop(
+        "row"
+    )
     return valid, rejected

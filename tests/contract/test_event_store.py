@@ -25,7 +25,9 @@ def assert_same_event(read, original):
 
 def test_append_read_round_trip(harness):
     store = harness.store
-    events = [make_event(i, day=i, actor=f"a{i}", organization="EM") for i in range(1, 4)]
+    events = [
+        make_event(i, day=i, actor=f"a{i}", organization="EM") for i in range(1, 4)
+    ]
     recorded = store.append("p1", events, expected_version=0)
     assert [r.version for r in recorded] == [1, 2, 3]
     back = store.read_stream("p1")
@@ -119,14 +121,18 @@ def test_to_frame_filters(harness):
     store.append_frame(new_events_to_frame(events))
     only = store.to_frame(partnerships=["p1"])
     assert set(only[s.PARTNERSHIP_ID]) == {"p1"}
-    windowed = store.to_frame(start=datetime(2020, 1, 4, tzinfo=UTC), end=datetime(2020, 1, 7, tzinfo=UTC))
+    windowed = store.to_frame(
+        start=datetime(2020, 1, 4, tzinfo=UTC), end=datetime(2020, 1, 7, tzinfo=UTC)
+    )
     assert windowed[s.TIMESTAMP].dt.day().to_list() == [4, 5, 6]
 
 
 def test_checkpoint_stored_with_batch(harness):
     store = harness.store
     assert store.read_checkpoint("watch") == 0
-    store.append_frame(new_events_to_frame([make_event(1)]), checkpoint=Checkpoint("watch", 7))
+    store.append_frame(
+        new_events_to_frame([make_event(1)]), checkpoint=Checkpoint("watch", 7)
+    )
     assert store.read_checkpoint("watch") == 7
     store.append_frame(new_events_to_frame([]), checkpoint=Checkpoint("watch", 9))
     assert store.read_checkpoint("watch") == 9
@@ -155,7 +161,9 @@ def test_append_only_is_enforced(harness):
 def test_timestamps_keep_offset_and_microseconds(harness):
     from datetime import timedelta, timezone
 
-    ts = datetime(2021, 3, 4, 5, 6, 7, 891011, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
+    ts = datetime(
+        2021, 3, 4, 5, 6, 7, 891011, tzinfo=timezone(timedelta(hours=-5, minutes=-30))
+    )
     harness.store.append("p1", [make_event(1, timestamp=ts)])
     back = harness.store.read_stream("p1")[0].timestamp
     assert back == ts
@@ -172,10 +180,21 @@ _attr = st.dictionaries(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     rows=st.lists(
-        st.tuples(_text, st.sampled_from(s.ACTIVITIES), _maybe, _maybe, st.lists(_participant, max_size=3), _attr),
+        st.tuples(
+            _text,
+            st.sampled_from(s.ACTIVITIES),
+            _maybe,
+            _maybe,
+            st.lists(_participant, max_size=3),
+            _attr,
+        ),
         min_size=1,
         max_size=12,
     ),
@@ -185,7 +204,16 @@ def test_reads_equal_appends(harness, rows, start):
     store = harness.store
     base = start * 100 + store.head_position() * 10_000_000
     events = [
-        make_event(base + i, pid, act, day=i, actor=actor, organization=org, participants=tuple(parts), attributes=attrs)
+        make_event(
+            base + i,
+            pid,
+            act,
+            day=i,
+            actor=actor,
+            organization=org,
+            participants=tuple(parts),
+            attributes=attrs,
+        )
         for i, (pid, act, actor, org, parts, attrs) in enumerate(rows)
     ]
     before = store.head_position()
@@ -193,6 +221,8 @@ def test_reads_equal_appends(harness, rows, start):
     frame = store.read_all(from_position=before + 1)
     assert frame[s.EVENT_ID].to_list() == [str(e.event_id) for e in events]
     for e in events:
-        [read] = [r for r in store.read_stream(e.partnership_id) if r.event_id == e.event_id]
+        [read] = [
+            r for r in store.read_stream(e.partnership_id) if r.event_id == e.event_id
+        ]
         assert_same_event(read, e)
     assert store.verify().ok
