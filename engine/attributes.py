@@ -1,0 +1,61 @@
+"""Typed access to the well-known keys of the ``attributes`` JSON column.
+
+Attributes are stored as canonical JSON text (one column, any keys), so the
+engine reads the keys it knows through vectorized JSON-path expressions.
+
+Examples
+--------
+>>> import polars as pl
+>>> df = pl.DataFrame({"attributes": ['{"idea_id":"i1","objective_ids":["o1","o2"]}', None]})
+>>> df.select(attribute_expr("idea_id")).to_series().to_list()
+['i1', None]
+>>> df.select(objective_ids_expr()).to_series().to_list()
+[['o1', 'o2'], []]
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from engine import schema as s
+
+__all__ = [
+    "AUDIENCE",
+    "CONFLICT_ID",
+    "IDEA_ID",
+    "OBJECTIVE_ID",
+    "OBJECTIVE_IDS",
+    "VISIBILITY",
+    "attribute_expr",
+    "objective_ids_expr",
+]
+
+IDEA_ID = "idea_id"
+OBJECTIVE_ID = "objective_id"
+OBJECTIVE_IDS = "objective_ids"
+VISIBILITY = "visibility"
+AUDIENCE = "audience"
+CONFLICT_ID = "conflict_id"
+
+
+def attribute_expr(key: str) -> pl.Expr:
+    """Return the scalar attribute ``key`` as a String column (null when absent)."""
+    return pl.col(s.ATTRIBUTES).str.json_path_match(f"$.{key}").alias(key)
+
+
+def objective_ids_expr() -> pl.Expr:
+    """Return the objectives an event names: ``objective_ids`` plus ``objective_id``.
+
+    Always a list (empty when none), so it can be exploded.
+    """
+    many = (
+        pl.col(s.ATTRIBUTES)
+        .str.json_path_match(f"$.{OBJECTIVE_IDS}")
+        .str.json_decode(pl.List(pl.String))
+    )
+    one = attribute_expr(OBJECTIVE_ID)
+    return (
+        pl.concat_list([many.fill_null(pl.lit([], pl.List(pl.String))), pl.concat_list([one]).list.drop_nulls()])
+        .list.unique(maintain_order=True)
+        .alias(OBJECTIVE_IDS)
+    )
