@@ -7,6 +7,9 @@ Add a store by adding one factory to ``_FACTORIES``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,12 +41,85 @@ def _memory(tmp_path: Path) -> Iterator[StoreHarness]:
     yield StoreHarness(store=store, tamper=store.tamper, raw_update=None, reopen=None)
 
 
+POSTGRES_ENV = "PARTNERMINE_TEST_POSTGRES"
+POSTGRES_HINT = (
+    f"PostgreSQL tests skipped: set {POSTGRES_ENV}=postgresql://... "
+    "or run `bash .ci/postgres.sh` (then `set -a; . .ci/postgres.env; set +a`)"
+)
+
+
+def postgres_schema_url(base: str, schema: str) -> str:
+    """A URL whose connections use ``schema`` (libpq `options`)."""
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """Yield the URL of a new, empty schema; drop it afterwards (skip without a server)."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(POSTGRES_HINT)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield postgres_schema_url(base, schema)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _postgres(tmp_path: Path) -> Iterator[StoreHarness]:
+    import psycopg
+
+    from adapters.storage.postgres import DB_COLUMNS, PostgresEventStore
+
+    with fresh_postgres_schema() as url:
+        store = PostgresEventStore(url, clock=TickingClock(), create=True)
+
+        def tamper(position: int, column: str, value: Any) -> None:
+            raw = value.encode() if isinstance(value, str) else value
+            with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+                conn.execute("ALTER TABLE pm_events DISABLE TRIGGER USER")
+                conn.execute(
+                    f"UPDATE pm_events SET {DB_COLUMNS[column]} = %s "
+                    "WHERE position = %s",
+                    (raw, position),
+                )
+                conn.execute("ALTER TABLE pm_events ENABLE TRIGGER USER")
+
+        def raw_update(position: int) -> None:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "UPDATE pm_events SET version = version WHERE position = %s",
+                    (position,),
+                )
+
+        def reopen() -> EventStore:
+            return PostgresEventStore(url, clock=TickingClock())
+
+        yield StoreHarness(
+            store=store, tamper=tamper, raw_update=raw_update, reopen=reopen
+        )
+
+
 _FACTORIES: dict[str, Callable[[Path], Iterator[StoreHarness]]] = {
     "memory": _memory,
+    "postgres": _postgres,
 }
 
 
-@pytest.fixture(params=sorted(_FACTORIES))
+_MARKS = {"postgres": [pytest.mark.postgres]}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=_MARKS.get(name, [])) for name in sorted(_FACTORIES)
+    ]
+)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
     gen = _FACTORIES[request.param](tmp_path)
     h = next(gen)

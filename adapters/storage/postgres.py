@@ -1,0 +1,601 @@
+"""The PostgreSQL event store: :class:`engine.ports.EventStore` over psycopg 3.
+
+Writes go through psycopg; every appending transaction first takes
+``LOCK TABLE pm_events IN EXCLUSIVE MODE`` (as the eventsourcing library's
+PostgreSQL recorder does), so that appends are serialized and global positions
+become visible in commit order: a reader following ``read_all`` never sees a
+lower position appear after it has passed a higher one. Reads are not blocked
+(``EXCLUSIVE`` does not conflict with the ``ACCESS SHARE`` lock of a SELECT).
+Inside the lock the store reads what it needs and calls
+:func:`engine.recording.plan_append`, so it enforces exactly the rules of the
+in-memory reference store; the planned rows are written with one ``COPY``.
+
+Reads go through the ADBC PostgreSQL driver into Arrow, then polars; the
+columns are decoded with polars expressions, never row by row.
+
+Layout: integer keys (``pm_partnerships.id``), ``bytea`` event ids and hashes,
+and ``bytea`` UTF-8 for every free-text field, because PostgreSQL ``text``
+cannot hold a NUL character and partnership ids, activities or actors may.
+UPDATE, DELETE and TRUNCATE on ``pm_events`` raise an "append-only" error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import polars as pl
+import psycopg
+from adbc_driver_postgresql import dbapi as adbc
+from psycopg import errors as pg_errors
+
+from engine import schema as s
+from engine.errors import (
+    ConcurrencyError,
+    IntegrityError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from engine.events import frame_to_recorded_events, new_events_to_frame
+from engine.ports import AppendReport, Checkpoint, Clock
+from engine.recording import HEADS_SCHEMA, AppendPlan, plan_append, verify_event_frame
+from engine.upcasting import upcast_event_frame
+from engine.validation import (
+    find_invalid_rows,
+    normalize_input_frame,
+    raise_first_invalid,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from engine.events import NewEvent, RecordedEvent
+    from engine.recording import VerifyReport
+
+__all__ = [
+    "DB_COLUMNS",
+    "PostgresEventStore",
+    "check_expected_version",
+    "decode_event_rows",
+    "describe_postgres_url",
+    "encode_copy_rows",
+]
+
+# Event-frame column -> SQL column of pm_events (the partnership is an integer key).
+DB_COLUMNS: Final = {
+    s.POSITION: "position",
+    s.PARTNERSHIP_ID: "partnership",
+    s.VERSION: "version",
+    s.EVENT_ID: "event_id",
+    s.ACTIVITY: "activity",
+    s.TIMESTAMP: "ts",
+    s.TZ_OFFSET: "tz_offset_s",
+    s.PHASE: "phase",
+    s.ACTOR: "actor",
+    s.ORGANIZATION: "organization",
+    s.PARTICIPANTS: "participants",
+    s.WORKSTREAM: "workstream",
+    s.ATTRIBUTES: "attributes",
+    s.SCHEMA_VERSION: "schema_version",
+    s.RECORDED_AT: "recorded_at",
+    s.CONTENT_HASH: "content_hash",
+    s.HASH: "hash",
+}
+_TEXT_COLUMNS: Final = (
+    s.ACTIVITY,
+    s.PHASE,
+    s.ACTOR,
+    s.ORGANIZATION,
+    s.WORKSTREAM,
+    s.ATTRIBUTES,
+)
+_PARTICIPANTS_JSON: Final = pl.Struct({"p": pl.List(s.PARTICIPANT_DTYPE)})
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_TS_FORMAT: Final = "%Y-%m-%d %H:%M:%S%.6f+00"
+_DDL_LOCK: Final = 7_310_251_001  # pg_advisory_xact_lock key for schema creation
+
+_DDL: Final = """
+CREATE TABLE IF NOT EXISTS pm_partnerships (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name bytea NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS pm_events (
+    position bigint PRIMARY KEY,
+    partnership integer NOT NULL REFERENCES pm_partnerships (id),
+    version bigint NOT NULL CHECK (version >= 1),
+    event_id bytea NOT NULL UNIQUE CHECK (length(event_id) = 16),
+    activity bytea NOT NULL,
+    ts timestamptz NOT NULL,
+    tz_offset_s integer NOT NULL,
+    phase bytea,
+    actor bytea,
+    organization bytea,
+    participants bytea,
+    workstream bytea,
+    attributes bytea,
+    schema_version smallint NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    content_hash bytea NOT NULL,
+    hash bytea NOT NULL,
+    UNIQUE (partnership, version)
+);
+CREATE TABLE IF NOT EXISTS pm_checkpoints (
+    name text PRIMARY KEY,
+    position bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION pm_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'pm_events is append-only: % refused', TG_OP
+        USING ERRCODE = 'raise_exception';
+END $$;
+CREATE OR REPLACE TRIGGER pm_events_no_update_delete
+    BEFORE UPDATE OR DELETE ON pm_events
+    FOR EACH ROW EXECUTE FUNCTION pm_refuse_change();
+CREATE OR REPLACE TRIGGER pm_events_no_truncate
+    BEFORE TRUNCATE ON pm_events
+    FOR EACH STATEMENT EXECUTE FUNCTION pm_refuse_change();
+"""
+
+_SELECT: Final = """
+SELECT e.position, p.name AS pid, e.version, e.event_id, e.activity, e.ts,
+       e.tz_offset_s, e.phase, e.actor, e.organization, e.participants,
+       e.workstream, e.attributes, e.schema_version, e.recorded_at,
+       e.content_hash, e.hash
+FROM pm_events e JOIN pm_partnerships p ON p.id = e.partnership
+"""
+
+
+def describe_postgres_url(url: str) -> str:
+    """Return ``host:port/dbname`` of a connection URL, never its password.
+
+    Examples
+    --------
+    >>> describe_postgres_url("postgresql://u:secret@127.0.0.1:5433/db")
+    '127.0.0.1:5433/db'
+    """
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparseable PostgreSQL URL>"
+    host = parts.get("host", "localhost")
+    return f"{host}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+def _epoch_us(moment: datetime) -> int:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(microseconds=1)
+
+
+def _decode_text(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String)
+
+
+def _decode_uuid(column: str) -> pl.Expr:
+    h = pl.col(column).bin.encode("hex")
+    return pl.concat_str(
+        [
+            h.str.slice(0, 8),
+            h.str.slice(8, 4),
+            h.str.slice(12, 4),
+            h.str.slice(16, 4),
+            h.str.slice(20, 12),
+        ],
+        separator="-",
+    )
+
+
+def decode_event_rows(raw: pl.DataFrame) -> pl.DataFrame:
+    """Return the raw (not upcast) event frame of rows read by ``_SELECT``."""
+    return (
+        raw.select(
+            pl.col("position"),
+            _decode_text("pid").alias(s.PARTNERSHIP_ID),
+            pl.col("version"),
+            _decode_uuid("event_id").alias(s.EVENT_ID),
+            *[_decode_text(DB_COLUMNS[c]).alias(c) for c in _TEXT_COLUMNS],
+            pl.col("ts").alias(s.TIMESTAMP),
+            pl.col("tz_offset_s").alias(s.TZ_OFFSET),
+            _decode_text("participants")
+            .str.json_decode(_PARTICIPANTS_JSON)
+            .struct.field("p")
+            .alias(s.PARTICIPANTS),
+            pl.col("schema_version").alias(s.SCHEMA_VERSION),
+            pl.col("recorded_at").alias(s.RECORDED_AT),
+            pl.col("content_hash").bin.encode("hex").alias(s.CONTENT_HASH),
+            pl.col("hash").bin.encode("hex").alias(s.HASH),
+        )
+        .select(s.EVENT_COLUMNS)
+        .cast(s.EVENT_SCHEMA)
+    )
+
+
+def check_expected_version(
+    heads: pl.DataFrame, partnership_id: str, expected_version: int | None
+) -> None:
+    """Raise :class:`ConcurrencyError` when a stream head is not the expected one.
+
+    ``heads`` is the frame of :data:`engine.recording.HEADS_SCHEMA` read inside
+    the write transaction; a partnership absent from it is at version 0.
+    """
+    if expected_version is None:
+        return
+    versions = heads.filter(pl.col(s.PARTNERSHIP_ID) == partnership_id)[s.VERSION]
+    actual = int(versions.item()) if versions.len() else 0
+    if actual != expected_version:
+        raise ConcurrencyError(partnership_id, expected_version, actual)
+
+
+def _hex_literal(expr: pl.Expr) -> pl.Expr:
+    # bytea hex input format; nulls stay null (an empty CSV field is NULL).
+    return pl.concat_str([pl.lit("\\x"), expr])
+
+
+def encode_copy_rows(rows: pl.DataFrame, partnership_ids: pl.DataFrame) -> bytes:
+    """Return the CSV payload of ``COPY pm_events FROM STDIN (FORMAT csv)``.
+
+    Every field is an integer, a timestamp or bytea hex, so nothing needs
+    quoting or escaping.
+    """
+    joined = rows.join(partnership_ids, on=s.PARTNERSHIP_ID, how="left")
+    out = joined.select(
+        pl.col(s.POSITION),
+        pl.col("_pid_key").alias("partnership"),
+        pl.col(s.VERSION),
+        _hex_literal(pl.col(s.EVENT_ID).str.replace_all("-", "")).alias("event_id"),
+        *[
+            _hex_literal(pl.col(c).str.encode("hex")).alias(DB_COLUMNS[c])
+            for c in _TEXT_COLUMNS
+        ],
+        pl.col(s.TIMESTAMP).dt.to_string(_TS_FORMAT).alias("ts"),
+        pl.col(s.TZ_OFFSET).alias("tz_offset_s"),
+        _hex_literal(
+            pl.struct(pl.col(s.PARTICIPANTS).alias("p"))
+            .struct.json_encode()
+            .str.encode("hex")
+        ).alias("participants"),
+        pl.col(s.SCHEMA_VERSION).alias("schema_version"),
+        pl.col(s.RECORDED_AT).dt.to_string(_TS_FORMAT).alias("recorded_at"),
+        _hex_literal(pl.col(s.CONTENT_HASH)).alias("content_hash"),
+        _hex_literal(pl.col(s.HASH)).alias("hash"),
+    )
+    buffer = io.BytesIO()
+    out.write_csv(buffer, include_header=False, quote_style="never", null_value="")
+    return buffer.getvalue()
+
+
+_COPY_SQL: Final = (
+    "COPY pm_events (position, partnership, version, event_id, activity, phase, "
+    "actor, organization, workstream, attributes, ts, tz_offset_s, participants, "
+    "schema_version, recorded_at, content_hash, hash) FROM STDIN (FORMAT csv)"
+)
+
+
+class PostgresEventStore:
+    """An :class:`engine.ports.EventStore` in a PostgreSQL database.
+
+    Parameters
+    ----------
+    url
+        A ``postgresql://`` connection URL (libpq syntax, so ``?options=...``
+        such as ``-csearch_path=...`` works).
+    clock
+        Supplies ``recorded_at``.
+    create
+        Create the tables (idempotent) instead of requiring them.
+
+    Raises
+    ------
+    StoreError
+        The server cannot be reached.
+    NotFoundError
+        The database has no partnermine tables and ``create`` is false.
+    """
+
+    def __init__(self, url: str, *, clock: Clock, create: bool = False) -> None:
+        self._url = url
+        self._where = describe_postgres_url(url)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._reader: Any = None
+        with self._translate_errors():
+            self._conn = psycopg.connect(url, autocommit=True)
+        try:
+            self._prepare(create=create)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _prepare(self, *, create: bool) -> None:
+        with self._translate_errors(), self._conn.transaction():
+            if create:
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
+                self._conn.execute(_DDL)
+            found = self._conn.execute(
+                "SELECT to_regclass('pm_events') IS NOT NULL"
+            ).fetchone()
+        if not (found and found[0]):
+            msg = (
+                f"no partnermine store in PostgreSQL at {self._where}: run "
+                "`partnermine init --store postgresql://...` first"
+            )
+            raise NotFoundError(msg)
+
+    @contextlib.contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except pg_errors.RaiseException as e:
+            msg = f"PostgreSQL store {self._where}: {e.diag.message_primary or e}"
+            raise IntegrityError(msg) from e
+        except pg_errors.UniqueViolation as e:
+            # Cannot happen under the table lock unless someone writes around it.
+            msg = f"PostgreSQL store {self._where}: concurrent write detected: {e}"
+            raise StoreError(msg) from e
+        except psycopg.OperationalError as e:
+            msg = f"cannot use PostgreSQL at {self._where}: {e}".strip()
+            raise StoreError(msg) from e
+        except psycopg.Error as e:
+            msg = f"PostgreSQL store {self._where} failed: {e}"
+            raise StoreError(msg) from e
+        except adbc.Error as e:
+            msg = f"PostgreSQL store {self._where}: reading failed: {e}"
+            raise StoreError(msg) from e
+
+    # -- writing -------------------------------------------------------------
+    def append(
+        self,
+        partnership_id: str,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        """Append ``events`` to one stream; see :class:`engine.ports.EventStore`."""
+        batch = new_events_to_frame(list(events))
+        if (batch[s.PARTNERSHIP_ID] != partnership_id).any():
+            msg = f"every event must belong to partnership {partnership_id!r}"
+            raise ValidationError(msg, field="partnership_id")
+        raise_first_invalid(find_invalid_rows(batch), source="<append>")
+        plan = self._write(
+            batch,
+            expected=(partnership_id, expected_version),
+            checkpoint=None,
+        )
+        stored = plan.new_rows
+        if plan.duplicate_ids.len():
+            stored = pl.concat([stored, self._read_ids(plan.duplicate_ids)])
+        ordered = batch.select(s.EVENT_ID).join(
+            stored, on=s.EVENT_ID, how="left", maintain_order="left"
+        )
+        return frame_to_recorded_events(
+            upcast_event_frame(ordered.select(s.EVENT_COLUMNS))
+        )
+
+    def append_frame(
+        self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None
+    ) -> AppendReport:
+        """Append a frame spanning any partnerships; see :class:`engine.ports.EventStore`."""
+        batch = normalize_input_frame(frame)
+        raise_first_invalid(find_invalid_rows(batch), source="<frame>")
+        plan = self._write(batch, expected=None, checkpoint=checkpoint)
+        positions = plan.new_rows[s.POSITION]
+        return AppendReport(
+            appended=plan.new_rows.height,
+            duplicates=plan.duplicate_ids.len(),
+            first_position=positions.item(0) if positions.len() else None,
+            last_position=positions.item(-1) if positions.len() else None,
+        )
+
+    def _write(
+        self,
+        batch: pl.DataFrame,
+        *,
+        expected: tuple[str, int | None] | None,
+        checkpoint: Checkpoint | None,
+    ) -> AppendPlan:
+        with self._lock, self._translate_errors(), self._conn.transaction():
+            cur = self._conn.cursor()
+            cur.execute("LOCK TABLE pm_events IN EXCLUSIVE MODE")
+            plan, heads = self._plan(cur, batch)
+            if expected is not None and not plan.new_rows.is_empty():
+                check_expected_version(heads, *expected)
+            if not plan.new_rows.is_empty():
+                keys = self._partnership_keys(cur, plan.new_rows[s.PARTNERSHIP_ID])
+                with cur.copy(_COPY_SQL) as copy:
+                    copy.write(encode_copy_rows(plan.new_rows, keys))
+            if checkpoint is not None:
+                cur.execute(
+                    "INSERT INTO pm_checkpoints (name, position) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+                    (checkpoint.name, checkpoint.position),
+                )
+        return plan
+
+    def _plan(
+        self, cur: psycopg.Cursor[Any], batch: pl.DataFrame
+    ) -> tuple[AppendPlan, pl.DataFrame]:
+        ids = batch.select(
+            pl.col(s.EVENT_ID).str.replace_all("-", "").str.decode("hex")
+        ).to_series()
+        cur.execute(
+            "SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY(%s)",
+            (ids.to_list(),),
+        )
+        existing = pl.DataFrame(
+            cur.fetchall(),
+            schema={"event_id": pl.Binary, "content_hash": pl.Binary},
+            orient="row",
+        ).select(
+            _decode_uuid("event_id").alias(s.EVENT_ID),
+            pl.col("content_hash").bin.encode("hex").alias(s.CONTENT_HASH),
+        )
+        names = batch[s.PARTNERSHIP_ID].unique().cast(pl.Binary)
+        cur.execute(
+            "SELECT p.name, h.version, h.hash FROM pm_partnerships p "
+            "JOIN LATERAL (SELECT version, hash FROM pm_events e "
+            "WHERE e.partnership = p.id ORDER BY version DESC LIMIT 1) h ON true "
+            "WHERE p.name = ANY(%s)",
+            (names.to_list(),),
+        )
+        heads = (
+            pl.DataFrame(
+                cur.fetchall(),
+                schema={"name": pl.Binary, "version": pl.Int64, "hash": pl.Binary},
+                orient="row",
+            )
+            .select(
+                _decode_text("name").alias(s.PARTNERSHIP_ID),
+                pl.col("version").alias(s.VERSION),
+                pl.col("hash").bin.encode("hex").alias(s.HASH),
+            )
+            .cast(HEADS_SCHEMA)
+        )
+        head = cur.execute("SELECT coalesce(max(position), 0) FROM pm_events")
+        (last,) = head.fetchone() or (0,)
+        plan = plan_append(
+            batch,
+            existing=existing,
+            heads=heads,
+            next_position=int(last) + 1,
+            recorded_at=self._clock.now(),
+        )
+        return plan, heads
+
+    def _partnership_keys(
+        self, cur: psycopg.Cursor[Any], names: pl.Series
+    ) -> pl.DataFrame:
+        raw = names.unique().cast(pl.Binary).to_list()
+        cur.execute(
+            "INSERT INTO pm_partnerships (name) SELECT unnest(%s::bytea[]) "
+            "ON CONFLICT (name) DO NOTHING",
+            (raw,),
+        )
+        cur.execute("SELECT name, id FROM pm_partnerships WHERE name = ANY(%s)", (raw,))
+        return pl.DataFrame(
+            cur.fetchall(),
+            schema={"name": pl.Binary, "_pid_key": pl.Int32},
+            orient="row",
+        ).select(_decode_text("name").alias(s.PARTNERSHIP_ID), "_pid_key")
+
+    # -- reading -------------------------------------------------------------
+    def _read_raw(self, where: str, params: tuple[object, ...] = ()) -> pl.DataFrame:
+        """Return the raw event frame of ``_SELECT`` + ``where`` via ADBC/Arrow."""
+        with self._lock, self._translate_errors():
+            if self._reader is None:
+                self._reader = adbc.connect(self._url, autocommit=True)
+            with self._reader.cursor() as cur:
+                cur.execute(_SELECT + where, parameters=params or None)
+                table = cur.fetch_arrow_table()
+        raw = pl.from_arrow(table)
+        if not isinstance(raw, pl.DataFrame):  # pragma: no cover - arrow tables
+            msg = "ADBC returned no table"
+            raise StoreError(msg)
+        return decode_event_rows(raw)
+
+    def _read_ids(self, event_ids: pl.Series) -> pl.DataFrame:
+        # ids come from a validated frame: 32 hex digits each, safe to inline.
+        hex_ids = event_ids.str.replace_all("-", "")
+        if not hex_ids.str.contains(r"^[0-9a-f]{32}$").all():
+            msg = "event ids must be UUIDs"
+            raise ValidationError(msg, field=s.EVENT_ID)
+        literal = ",".join(f"'\\x{h}'::bytea" for h in hex_ids)
+        return self._read_raw(f"WHERE e.event_id IN ({literal})")
+
+    def _partnership_key(self, partnership_id: str) -> int | None:
+        with self._lock, self._translate_errors():
+            row = self._conn.execute(
+                "SELECT id FROM pm_partnerships WHERE name = %s",
+                (partnership_id.encode(),),
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def read_stream(
+        self, partnership_id: str, *, from_version: int = 1
+    ) -> list[RecordedEvent]:
+        """Return one partnership's events from ``from_version`` on."""
+        key = self._partnership_key(partnership_id)
+        if key is None:
+            return []
+        rows = self._read_raw(
+            f"WHERE e.partnership = {key:d} AND e.version >= $1 ORDER BY e.version",
+            (from_version,),
+        )
+        return frame_to_recorded_events(upcast_event_frame(rows))
+
+    def read_all(
+        self, *, from_position: int = 1, limit: int | None = None
+    ) -> pl.DataFrame:
+        """Return events in global order from ``from_position`` on."""
+        where = "WHERE e.position >= $1 ORDER BY e.position"
+        if limit is not None:
+            return upcast_event_frame(
+                self._read_raw(where + " LIMIT $2", (from_position, limit))
+            )
+        return upcast_event_frame(self._read_raw(where, (from_position,)))
+
+    def to_frame(
+        self,
+        *,
+        partnerships: Sequence[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pl.DataFrame:
+        """Return the event frame of selected partnerships and time range."""
+        clauses: list[str] = []
+        if partnerships is not None:
+            keys = [k for p in partnerships if (k := self._partnership_key(p))]
+            clauses.append(f"e.partnership IN ({','.join(map(str, keys)) or 'NULL'})")
+        params: list[object] = []
+        for bound, op in ((start, ">="), (end, "<")):
+            if bound is not None:
+                params.append(_epoch_us(bound))
+                clauses.append(
+                    f"e.ts {op} timestamptz 'epoch' + ${len(params)} "
+                    "* interval '1 microsecond'"
+                )
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return upcast_event_frame(
+            self._read_raw(f"{where} ORDER BY e.position", tuple(params))
+        )
+
+    def stream_version(self, partnership_id: str) -> int:
+        """Return a partnership's current version (0 when it has none)."""
+        with self._lock, self._translate_errors():
+            row = self._conn.execute(
+                "SELECT coalesce(max(e.version), 0) FROM pm_events e "
+                "JOIN pm_partnerships p ON p.id = e.partnership WHERE p.name = %s",
+                (partnership_id.encode(),),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def head_position(self) -> int:
+        """Return the highest global position (0 when empty)."""
+        with self._lock, self._translate_errors():
+            row = self._conn.execute(
+                "SELECT coalesce(max(position), 0) FROM pm_events"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def read_checkpoint(self, name: str) -> int:
+        """Return a named checkpoint's position (0 when never stored)."""
+        with self._lock, self._translate_errors():
+            row = self._conn.execute(
+                "SELECT position FROM pm_checkpoints WHERE name = %s", (name,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def verify(self) -> VerifyReport:
+        """Return the verification of every hash chain (raw rows, not upcast)."""
+        return verify_event_frame(self._read_raw("ORDER BY e.position"))
+
+    def close(self) -> None:
+        """Close both connections."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+            self._conn.close()
