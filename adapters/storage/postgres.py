@@ -400,11 +400,27 @@ class PostgresEventStore:
         with self._lock, self._translate_errors(), self._conn.transaction():
             cur = self._conn.cursor()
             cur.execute("LOCK TABLE pm_events IN EXCLUSIVE MODE")
-            plan, heads = self._plan(cur, batch)
+            existing = self._existing_ids(cur, batch[s.EVENT_ID])
+            heads, keys = self._heads(cur, batch[s.PARTNERSHIP_ID])
+            if expected is not None and existing.is_empty() and batch.height:
+                # Fail fast, before hashing: with no stored id in the batch,
+                # every event is new, so the plan would not change the outcome.
+                check_expected_version(heads, *expected)
+            head = cur.execute("SELECT coalesce(max(position), 0) FROM pm_events")
+            (last,) = head.fetchone() or (0,)
+            plan = plan_append(
+                batch,
+                existing=existing,
+                heads=heads,
+                next_position=int(last) + 1,
+                recorded_at=self._clock.now(),
+            )
             if expected is not None and not plan.new_rows.is_empty():
                 check_expected_version(heads, *expected)
             if not plan.new_rows.is_empty():
-                keys = self._partnership_keys(cur, plan.new_rows[s.PARTNERSHIP_ID])
+                new_names = plan.new_rows[s.PARTNERSHIP_ID]
+                if not new_names.is_in(keys[s.PARTNERSHIP_ID].implode()).all():
+                    keys = self._insert_partnerships(cur, new_names)
                 with cur.copy(_COPY_SQL) as copy:
                     copy.write(encode_copy_rows(plan.new_rows, keys))
             if checkpoint is not None:
@@ -415,17 +431,14 @@ class PostgresEventStore:
                 )
         return plan
 
-    def _plan(
-        self, cur: psycopg.Cursor[Any], batch: pl.DataFrame
-    ) -> tuple[AppendPlan, pl.DataFrame]:
-        ids = batch.select(
-            pl.col(s.EVENT_ID).str.replace_all("-", "").str.decode("hex")
-        ).to_series()
+    @staticmethod
+    def _existing_ids(cur: psycopg.Cursor[Any], event_ids: pl.Series) -> pl.DataFrame:
+        raw = event_ids.str.replace_all("-", "").str.decode("hex")
         cur.execute(
             "SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY(%s)",
-            (ids.to_list(),),
+            (raw.to_list(),),
         )
-        existing = pl.DataFrame(
+        return pl.DataFrame(
             cur.fetchall(),
             schema={"event_id": pl.Binary, "content_hash": pl.Binary},
             orient="row",
@@ -433,40 +446,39 @@ class PostgresEventStore:
             _decode_uuid("event_id").alias(s.EVENT_ID),
             pl.col("content_hash").bin.encode("hex").alias(s.CONTENT_HASH),
         )
-        names = batch[s.PARTNERSHIP_ID].unique().cast(pl.Binary)
+
+    @staticmethod
+    def _heads(
+        cur: psycopg.Cursor[Any], partnership_ids: pl.Series
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Return (heads, integer keys) of the touched partnerships that exist."""
         cur.execute(
-            "SELECT p.name, h.version, h.hash FROM pm_partnerships p "
+            "SELECT p.name, h.version, h.hash, p.id FROM pm_partnerships p "
             "JOIN LATERAL (SELECT version, hash FROM pm_events e "
             "WHERE e.partnership = p.id ORDER BY version DESC LIMIT 1) h ON true "
             "WHERE p.name = ANY(%s)",
-            (names.to_list(),),
+            (partnership_ids.unique().cast(pl.Binary).to_list(),),
         )
-        heads = (
-            pl.DataFrame(
-                cur.fetchall(),
-                schema={"name": pl.Binary, "version": pl.Int64, "hash": pl.Binary},
-                orient="row",
-            )
-            .select(
-                _decode_text("name").alias(s.PARTNERSHIP_ID),
-                pl.col("version").alias(s.VERSION),
-                pl.col("hash").bin.encode("hex").alias(s.HASH),
-            )
-            .cast(HEADS_SCHEMA)
+        rows = pl.DataFrame(
+            cur.fetchall(),
+            schema={
+                "name": pl.Binary,
+                "version": pl.Int64,
+                "hash": pl.Binary,
+                "_pid_key": pl.Int32,
+            },
+            orient="row",
+        ).with_columns(
+            _decode_text("name").alias(s.PARTNERSHIP_ID),
+            pl.col("version").alias(s.VERSION),
+            pl.col("hash").bin.encode("hex").alias(s.HASH),
         )
-        head = cur.execute("SELECT coalesce(max(position), 0) FROM pm_events")
-        (last,) = head.fetchone() or (0,)
-        plan = plan_append(
-            batch,
-            existing=existing,
-            heads=heads,
-            next_position=int(last) + 1,
-            recorded_at=self._clock.now(),
-        )
-        return plan, heads
+        heads = rows.select(HEADS_SCHEMA.names()).cast(HEADS_SCHEMA)
+        return heads, rows.select(s.PARTNERSHIP_ID, "_pid_key")
 
-    def _partnership_keys(
-        self, cur: psycopg.Cursor[Any], names: pl.Series
+    @staticmethod
+    def _insert_partnerships(
+        cur: psycopg.Cursor[Any], names: pl.Series
     ) -> pl.DataFrame:
         raw = names.unique().cast(pl.Binary).to_list()
         cur.execute(
