@@ -1,0 +1,244 @@
+"""Partner organizations of a partnership, and which are active at any time.
+
+DOMAIN.md: the partner organizations of a partnership are those that appear in
+its events in at least one role other than ``facilitator``, ``mediator`` or
+``researcher``; the others are third parties and never count. docs/rules.md
+makes it exact:
+
+* an organization *appears* in an event through a participant
+  ``{organization, role}``; an event with no participants makes its own
+  ``organization`` appear with role ``other`` (and its ``org:resource`` as actor);
+* a partner is *active at time t* when its first partner-role appearance (or a
+  ``member_joined``) is at or before t, unless its latest ``member_left`` at or
+  before t is later than its latest ``member_joined`` at or before t.
+
+Three kernels, each a pure LazyFrame -> LazyFrame function over whole
+partnerships:
+
+* :func:`explode_appearances`: one row per (event, appearing organization);
+* :func:`partner_intervals`: one row per interval during which a partner is active;
+* :func:`active_partners_at`: the active partners at given times.
+
+Examples
+--------
+>>> from datetime import datetime, UTC
+>>> import polars as pl
+>>> from engine import schema as s
+>>> def p(org, role="manager"):
+...     return [{"actor": None, "organization": org, "role": role}]
+>>> log = pl.LazyFrame(
+...     {
+...         s.PARTNERSHIP_ID: ["p1"] * 4,
+...         s.ACTIVITY: ["initiate_partnership", "explore_expectations",
+...                      "member_left", "feedback_meeting"],
+...         s.TIMESTAMP: [datetime(2020, m, 1, tzinfo=UTC) for m in (1, 2, 3, 4)],
+...         s.ORGANIZATION: ["A", "B", "B", "C"],
+...         s.ACTOR: [None] * 4,
+...         s.PARTICIPANTS: [p("A"), p("B"), [], p("C", "mediator")],
+...     },
+...     schema_overrides={s.PARTICIPANTS: pl.List(s.PARTICIPANT_DTYPE)},
+... )
+>>> at = pl.LazyFrame({s.PARTNERSHIP_ID: ["p1", "p1"],
+...                    s.TIMESTAMP: [datetime(2020, 2, 15, tzinfo=UTC),
+...                                  datetime(2020, 4, 1, tzinfo=UTC)]})
+>>> out = active_partners_at(partner_intervals(log), at).collect()
+>>> out[ACTIVE_PARTNERS].to_list()
+[['A', 'B'], ['A']]
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from engine import schema as s
+
+__all__ = [
+    "ACTIVE_FROM",
+    "ACTIVE_PARTNERS",
+    "ACTIVE_UNTIL",
+    "IS_PARTNER_ROLE",
+    "ROLE",
+    "active_partners_at",
+    "explode_appearances",
+    "partner_intervals",
+]
+
+ROLE = "role"
+IS_PARTNER_ROLE = "is_partner_role"
+ACTIVE_FROM = "active_from"
+ACTIVE_UNTIL = "active_until"
+ACTIVE_PARTNERS = "active_partners"
+
+_THIRD_PARTY = sorted(s.THIRD_PARTY_ROLES)
+_JOIN = "_join_ts"
+_LEAVE = "_leave_ts"
+_ENTER = "_enter"
+
+
+def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return one row per organization appearing in an event.
+
+    The ``participants`` column is replaced by the appearing ``organization``,
+    ``org:resource`` (the participant's actor), ``role`` and ``is_partner_role``;
+    every other column of ``frame`` is kept. An event without participants makes
+    its own organization and actor appear with role ``other``. Participants
+    with a null organization are dropped.
+
+    Parameters
+    ----------
+    frame
+        Events with at least ``participants``, ``organization`` and ``org:resource``.
+
+    Returns
+    -------
+    pl.LazyFrame
+        The appearances, in event order.
+    """
+    own = pl.concat_list(
+        pl.struct(
+            pl.col(s.ACTOR).alias("actor"),
+            pl.col(s.ORGANIZATION).alias("organization"),
+            pl.lit("other", pl.String).alias("role"),
+        )
+    )
+    participants = (
+        pl.when(pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0)
+        .then(pl.col(s.PARTICIPANTS))
+        .otherwise(own)
+    )
+    return (
+        frame.with_columns(participants.alias("_appearing"))
+        .drop(s.PARTICIPANTS, s.ACTOR, s.ORGANIZATION)
+        .explode("_appearing")
+        .with_columns(
+            pl.col("_appearing").struct.field("actor").alias(s.ACTOR),
+            pl.col("_appearing").struct.field("organization").alias(s.ORGANIZATION),
+            pl.col("_appearing").struct.field("role").fill_null("other").alias(ROLE),
+        )
+        .drop("_appearing")
+        .filter(pl.col(s.ORGANIZATION).is_not_null())
+        .with_columns(pl.col(ROLE).is_in(_THIRD_PARTY).not_().alias(IS_PARTNER_ROLE))
+    )
+
+
+def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return (partnership, organization, timestamp, join/leave/enter) change points."""
+    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    first = (
+        explode_appearances(
+            frame.select(
+                s.PARTNERSHIP_ID, s.TIMESTAMP, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR
+            )
+        )
+        .filter(pl.col(IS_PARTNER_ROLE))
+        .group_by(key)
+        .agg(pl.col(s.TIMESTAMP).min())
+    )
+    membership = frame.filter(
+        pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"])
+        & pl.col(s.ORGANIZATION).is_not_null()
+    ).select(*key, s.TIMESTAMP, s.ACTIVITY)
+    null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    changes = pl.concat(
+        [
+            first.select(
+                *key,
+                s.TIMESTAMP,
+                null_ts.alias(_JOIN),
+                null_ts.alias(_LEAVE),
+                pl.lit(value=True).alias(_ENTER),
+            ),
+            membership.join(first.select(key), on=key, how="semi").select(
+                *key,
+                s.TIMESTAMP,
+                pl.when(pl.col(s.ACTIVITY) == "member_joined")
+                .then(pl.col(s.TIMESTAMP))
+                .alias(_JOIN),
+                pl.when(pl.col(s.ACTIVITY) == "member_left")
+                .then(pl.col(s.TIMESTAMP))
+                .alias(_LEAVE),
+                (pl.col(s.ACTIVITY) == "member_joined").alias(_ENTER),
+            ),
+        ]
+    )
+    # All changes at one instant apply together: the state after them counts.
+    return changes.group_by([*key, s.TIMESTAMP]).agg(
+        pl.col(_JOIN).max(), pl.col(_LEAVE).max(), pl.col(_ENTER).any()
+    )
+
+
+def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the intervals during which each partner organization is active.
+
+    A partner is active on ``active_from <= t < active_until`` (``active_until``
+    null: still active at the end of the log). Organizations seen only in
+    third-party roles have no interval.
+
+    Parameters
+    ----------
+    frame
+        Whole partnerships: ``case:concept:name``, ``concept:name``,
+        ``time:timestamp``, ``organization``, ``org:resource``, ``participants``.
+
+    Returns
+    -------
+    pl.LazyFrame
+        Columns ``case:concept:name``, ``organization``, ``active_from``,
+        ``active_until``.
+    """
+    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    ts = pl.col(s.TIMESTAMP)
+    last_join = pl.col(_JOIN).forward_fill().over(key, order_by=s.TIMESTAMP)
+    last_leave = pl.col(_LEAVE).forward_fill().over(key, order_by=s.TIMESTAMP)
+    entered = pl.col(_ENTER).cum_max().over(key, order_by=s.TIMESTAMP)
+    left = last_leave.is_not_null() & (last_join.is_null() | (last_leave > last_join))
+    active = (entered & left.not_()).alias("_active")
+    changed = pl.col("_active") != pl.col("_active").shift(1, fill_value=False).over(
+        key, order_by=s.TIMESTAMP
+    )
+    return (
+        _membership_changes(frame)
+        .with_columns(active)
+        .filter(changed)
+        .with_columns(ts.shift(-1).over(key, order_by=s.TIMESTAMP).alias(ACTIVE_UNTIL))
+        .filter(pl.col("_active"))
+        .select(*key, ts.alias(ACTIVE_FROM), ACTIVE_UNTIL)
+    )
+
+
+def active_partners_at(
+    intervals: pl.LazyFrame, at: pl.LazyFrame, *, time_column: str = s.TIMESTAMP
+) -> pl.LazyFrame:
+    """Return ``at`` with the sorted list of partners active at each row's time.
+
+    Parameters
+    ----------
+    intervals
+        The output of :func:`partner_intervals`.
+    at
+        Rows with ``case:concept:name`` and a time column (any other columns kept).
+    time_column
+        The column of ``at`` holding the time to look up.
+
+    Returns
+    -------
+    pl.LazyFrame
+        ``at`` in its order, plus ``active_partners`` (list of str, empty when none).
+    """
+    rows = at.with_row_index("_at_row")
+    t = pl.col(time_column)
+    found = (
+        rows.select("_at_row", s.PARTNERSHIP_ID, time_column)
+        .join(intervals, on=s.PARTNERSHIP_ID)
+        .filter(
+            (pl.col(ACTIVE_FROM) <= t)
+            & (pl.col(ACTIVE_UNTIL).is_null() | (t < pl.col(ACTIVE_UNTIL)))
+        )
+        .group_by("_at_row")
+        .agg(pl.col(s.ORGANIZATION).unique().sort().alias(ACTIVE_PARTNERS))
+    )
+    return (
+        rows.join(found, on="_at_row", how="left", maintain_order="left")
+        .with_columns(pl.col(ACTIVE_PARTNERS).fill_null(pl.lit([], pl.List(pl.String))))
+        .drop("_at_row")
+    )

@@ -1,0 +1,188 @@
+"""``commitment_loss``: partners leaving, or participation collapsing.
+
+Seed 003: commitment *reduction* (vs generation) drives strategic disorder.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.partners import IS_PARTNER_ROLE, explode_appearances
+from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engine.rules.thresholds import RuleThresholds
+
+__all__ = ["check_commitment_loss"]
+
+_MAX_EVIDENCE = 20
+_WINDOW = "_window"
+
+
+def _net_departures(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the first ``member_left`` after which more have left than joined."""
+    is_left = pl.col(s.ACTIVITY) == "member_left"
+    running = (
+        pl.when(is_left)
+        .then(1)
+        .otherwise(-1)
+        .cum_sum()
+        .over(s.PARTNERSHIP_ID, order_by=SEQ)
+    )
+    first_net = (
+        pl.col(SEQ).filter(is_left & (pl.col("_net") > 0)).min().over(s.PARTNERSHIP_ID)
+    )
+    return (
+        events.filter(pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"]))
+        .with_columns(running.alias("_net"))
+        .with_columns(first_net.alias("_fire"))
+        .filter(is_left & (pl.col(SEQ) <= pl.col("_fire")))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(
+            pl.col(s.EVENT_ID).sort_by(SEQ).alias("evidence"),
+            pl.col(s.TIMESTAMP, s.ORGANIZATION).sort_by(SEQ).last(),
+            pl.len().alias("_left"),
+            pl.col("_net").sort_by(SEQ).last(),
+        )
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.col(s.TIMESTAMP).alias("time"),
+            "evidence",
+            pl.format(
+                "{} left on {}: {} members have left and only {} joined",
+                pl.col(s.ORGANIZATION).fill_null("A member"),
+                format_date_expr(s.TIMESTAMP),
+                "_left",
+                pl.col("_left") - pl.col("_net"),
+            ).alias("message"),
+        )
+    )
+
+
+def _window_index(window_us: int) -> pl.Expr:
+    """Return the 0-based tumbling window of each event from the partnership start."""
+    since = pl.col(s.TIMESTAMP) - pl.col(s.TIMESTAMP).min().over(s.PARTNERSHIP_ID)
+    return (since.dt.total_microseconds() // window_us).alias(_WINDOW)
+
+
+def _all_windows(
+    events: pl.LazyFrame, *, window: timedelta, as_of: datetime
+) -> pl.LazyFrame:
+    """Return every complete window starting at or before the partnership's last event."""
+    window_us = window // timedelta(microseconds=1)
+    span = (pl.col("_last") - pl.col("_first")).dt.total_microseconds()
+    return (
+        events.group_by(s.PARTNERSHIP_ID)
+        .agg(
+            pl.col(s.TIMESTAMP).min().alias("_first"),
+            pl.col(s.TIMESTAMP).max().alias("_last"),
+        )
+        .with_columns(pl.int_ranges(0, span // window_us + 1).alias(_WINDOW))
+        .explode(_WINDOW)
+        .with_columns(
+            (
+                pl.col("_first") + pl.duration(microseconds=pl.col(_WINDOW) * window_us)
+            ).alias("time")
+        )
+        .filter(pl.col("time") + window <= as_of)
+        .select(s.PARTNERSHIP_ID, _WINDOW, "time")
+    )
+
+
+def _participation_drops(
+    events: pl.LazyFrame, *, thresholds: RuleThresholds, as_of: datetime
+) -> pl.LazyFrame:
+    """Return windows whose partner actors fell too far below the previous window's."""
+    window = timedelta(days=thresholds.commitment_window_days)
+    windowed = events.with_columns(_window_index(window // timedelta(microseconds=1)))
+    appearances = explode_appearances(
+        windowed.select(
+            s.PARTNERSHIP_ID, _WINDOW, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR
+        )
+    )
+    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    partners = appearances.filter(pl.col(IS_PARTNER_ROLE)).select(key).unique()
+    actors = (
+        appearances.filter(pl.col(s.ACTOR).is_not_null())
+        .join(partners, on=key, how="semi")
+        .group_by(s.PARTNERSHIP_ID, _WINDOW)
+        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
+    )
+    previous = pl.col("_actors").shift(1).over(s.PARTNERSHIP_ID, order_by=_WINDOW)
+    drops = (
+        _all_windows(events, window=window, as_of=as_of)
+        .join(actors, on=[s.PARTNERSHIP_ID, _WINDOW], how="left")
+        .with_columns(pl.col("_actors").fill_null(0).cast(pl.Int64))
+        .with_columns(previous.alias("_previous"))
+        .filter(
+            (pl.col("_previous") >= thresholds.commitment_min_actors)
+            & (
+                pl.col("_actors")
+                < (1 - thresholds.commitment_drop) * pl.col("_previous")
+            )
+        )
+    )
+    evidence = (
+        windowed.join(
+            drops.select(s.PARTNERSHIP_ID, _WINDOW),
+            on=[s.PARTNERSHIP_ID, _WINDOW],
+            how="semi",
+        )
+        .group_by(s.PARTNERSHIP_ID, _WINDOW)
+        .agg(pl.col(s.EVENT_ID).sort_by(SEQ).head(_MAX_EVIDENCE).alias("evidence"))
+    )
+    return drops.join(evidence, on=[s.PARTNERSHIP_ID, _WINDOW], how="left").select(
+        s.PARTNERSHIP_ID,
+        "time",
+        pl.col("evidence").fill_null(pl.lit([], pl.List(pl.String))),
+        pl.format(
+            "Active participants fell from {} to {} in the {} days from {}",
+            "_previous",
+            "_actors",
+            pl.lit(thresholds.commitment_window_days),
+            format_date_expr("time"),
+        ).alias("message"),
+    )
+
+
+def check_commitment_loss(
+    events: pl.LazyFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime,
+    intervals: pl.LazyFrame | None = None,  # noqa: ARG001 - uniform rule signature
+) -> pl.LazyFrame:
+    """Return the ``commitment_loss`` deviations (docs/rules.md).
+
+    (a) Once per partnership, at the first ``member_left`` after which more
+    members have left than joined. (b) Per tumbling window of
+    ``commitment_window_days`` from the partnership's first event (complete by
+    ``as_of``, starting at or before its last event): the distinct participant
+    actors of partner organizations fall below (1 - ``commitment_drop``) x the
+    previous window's, which had at least ``commitment_min_actors``.
+
+    Parameters
+    ----------
+    events
+        The prepared frame (:func:`engine.rules.prepare_events`).
+    thresholds
+        Uses ``commitment_window_days``, ``commitment_drop``,
+        ``commitment_min_actors``.
+    as_of
+        The end of observation.
+    intervals
+        Unused; every rule takes it.
+    """
+    found = pl.concat(
+        [
+            _net_departures(events),
+            _participation_drops(events, thresholds=thresholds, as_of=as_of),
+        ]
+    )
+    return finish_deviations(found, rule="commitment_loss")

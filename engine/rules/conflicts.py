@@ -1,0 +1,101 @@
+"""``unresolved_conflict``: a conflict left open too long.
+
+Seed 003: conflicts reinforced rather than mitigated lead to strategic disorder.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.attributes import CONFLICT_ID, attribute_expr
+from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engine.rules.thresholds import RuleThresholds
+
+__all__ = ["check_unresolved_conflicts"]
+
+
+def _first_per_conflict(events: pl.LazyFrame, activity: str) -> pl.LazyFrame:
+    """Return, per (partnership, conflict), its first ``activity`` event."""
+    return (
+        events.filter(pl.col(s.ACTIVITY) == activity)
+        .with_columns(attribute_expr(CONFLICT_ID))
+        .filter(pl.col(CONFLICT_ID).is_not_null())
+        .group_by(s.PARTNERSHIP_ID, CONFLICT_ID)
+        .agg(pl.col(s.EVENT_ID, s.TIMESTAMP, s.ORGANIZATION).sort_by(SEQ).first())
+    )
+
+
+def check_unresolved_conflicts(
+    events: pl.LazyFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime,
+    intervals: pl.LazyFrame | None = None,  # noqa: ARG001 - uniform rule signature
+) -> pl.LazyFrame:
+    """Return the ``unresolved_conflict`` deviations (docs/rules.md).
+
+    A ``conflict_id``'s first ``raise_conflict`` fires when its first
+    ``resolve_conflict`` comes more than ``conflict_days`` later, or when there is
+    none and more than ``conflict_days`` have passed by ``as_of``.
+
+    Parameters
+    ----------
+    events
+        The prepared frame (:func:`engine.rules.prepare_events`).
+    thresholds
+        Uses ``conflict_days``.
+    as_of
+        The end of observation.
+    intervals
+        Unused; every rule takes it.
+    """
+    days = thresholds.conflict_days
+    resolves = _first_per_conflict(events, "resolve_conflict").select(
+        s.PARTNERSHIP_ID,
+        CONFLICT_ID,
+        pl.col(s.EVENT_ID).alias("_resolve_id"),
+        pl.col(s.TIMESTAMP).alias("_resolve_ts"),
+    )
+    deadline = pl.col(s.TIMESTAMP) + timedelta(days=days)
+    open_ = (
+        _first_per_conflict(events, "raise_conflict")
+        .join(resolves, on=[s.PARTNERSHIP_ID, CONFLICT_ID], how="left")
+        .with_columns(deadline.alias("time"))
+        .filter(
+            pl.when(pl.col("_resolve_ts").is_null())
+            .then(pl.col("time") < as_of)
+            .otherwise(pl.col("_resolve_ts") > pl.col("time"))
+        )
+    )
+    raised = pl.format(
+        "Conflict {} raised on {}", CONFLICT_ID, format_date_expr(s.TIMESTAMP)
+    )
+    took = (pl.col("_resolve_ts") - pl.col(s.TIMESTAMP)).dt.total_days()
+    elapsed = (pl.lit(as_of) - pl.col(s.TIMESTAMP)).dt.total_days()
+    found = open_.with_columns(
+        pl.concat_list(s.EVENT_ID, "_resolve_id").list.drop_nulls().alias("evidence"),
+        pl.when(pl.col("_resolve_ts").is_null())
+        .then(
+            pl.format(
+                "{} is unresolved after {} days (limit {})",
+                raised,
+                elapsed,
+                pl.lit(days),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{} took {} days to resolve (limit {})", raised, took, pl.lit(days)
+            )
+        )
+        .alias("message"),
+    )
+    return finish_deviations(found, rule="unresolved_conflict")

@@ -1,0 +1,109 @@
+"""``exclusive_decision``: a decision taken by too few of the active partners.
+
+Seed 003: bilateral deals in the funding/contract arena, partners "played off
+against each other" (exclusive strategizing).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.partners import (
+    ACTIVE_PARTNERS,
+    IS_PARTNER_ROLE,
+    active_partners_at,
+    explode_appearances,
+    partner_intervals,
+)
+from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engine.rules.thresholds import RuleThresholds
+
+__all__ = ["check_exclusive_decisions"]
+
+
+def check_exclusive_decisions(
+    events: pl.LazyFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime,  # noqa: ARG001 - uniform rule signature
+    intervals: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Return the ``exclusive_decision`` deviations (docs/rules.md).
+
+    A decision (``agree_objectives``, ``agree_action_plan``, ``sign_agreement``,
+    ``negotiate_terms``) fires when the active partners present in a partner
+    role number fewer than ``exclusive_share`` x the active partners, and the
+    active partners number at least ``exclusive_min_orgs``.
+
+    Parameters
+    ----------
+    events
+        The prepared frame (:func:`engine.rules.prepare_events`).
+    thresholds
+        Uses ``exclusive_share`` and ``exclusive_min_orgs``.
+    as_of, intervals
+        ``as_of`` is unused; ``intervals`` is
+        :func:`engine.partners.partner_intervals` of ``events``, if already known.
+    """
+    decisions = events.filter(
+        pl.col(s.ACTIVITY).is_in(sorted(s.DECISION_ACTIVITIES))
+    ).select(
+        s.PARTNERSHIP_ID,
+        SEQ,
+        s.EVENT_ID,
+        s.TIMESTAMP,
+        s.ACTIVITY,
+        s.ORGANIZATION,
+        s.ACTOR,
+        s.PARTICIPANTS,
+    )
+    present = (
+        explode_appearances(decisions)
+        .filter(pl.col(IS_PARTNER_ROLE))
+        .group_by(SEQ)
+        .agg(pl.col(s.ORGANIZATION).unique().alias("_present"))
+    )
+    active = active_partners_at(
+        intervals if intervals is not None else partner_intervals(events),
+        decisions.drop(s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR),
+    )
+    taken_by = (
+        pl.col(ACTIVE_PARTNERS)
+        .list.set_intersection(
+            pl.col("_present").fill_null(pl.lit([], pl.List(pl.String)))
+        )
+        .list.sort()
+    )
+    n_active = pl.col(ACTIVE_PARTNERS).list.len()
+    n_taken = pl.col("_taken").list.len()
+    found = (
+        active.join(present, on=SEQ, how="left")
+        .with_columns(taken_by.alias("_taken"))
+        .filter(
+            (n_active >= thresholds.exclusive_min_orgs)
+            & (n_taken < thresholds.exclusive_share * n_active)
+        )
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.col(s.TIMESTAMP).alias("time"),
+            pl.concat_list(s.EVENT_ID).alias("evidence"),
+            pl.format(
+                "Decision {} on {} was taken by {} of {} active partners ({})",
+                s.ACTIVITY,
+                format_date_expr(s.TIMESTAMP),
+                n_taken,
+                n_active,
+                pl.when(n_taken > 0)
+                .then(pl.col("_taken").list.join(", "))
+                .otherwise(pl.lit("none present")),
+            ).alias("message"),
+        )
+    )
+    return finish_deviations(found, rule="exclusive_decision")

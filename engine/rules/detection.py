@@ -1,0 +1,136 @@
+"""The entry point: every deviation rule over a whole log, in one pass."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Final, Protocol
+
+import polars as pl
+
+from engine import schema as s
+from engine.errors import ConfigError
+from engine.partners import partner_intervals
+from engine.rules.commitment import check_commitment_loss
+from engine.rules.conflicts import check_unresolved_conflicts
+from engine.rules.decisions import check_exclusive_decisions
+from engine.rules.deviation import RULES, empty_deviations, prepare_events
+from engine.rules.feedback import check_top_manager_feedback
+from engine.rules.ideas import check_stalled_ideas
+from engine.rules.objectives import check_hidden_objectives
+from engine.rules.phases import check_phase_order
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+    from engine.rules.thresholds import RuleThresholds
+
+__all__ = ["RULE_CHECKS", "RuleCheck", "detect_deviations"]
+
+
+class RuleCheck(Protocol):
+    """A rule: prepared events -> its deviations (in the deviation schema)."""
+
+    def __call__(
+        self,
+        events: pl.LazyFrame,
+        *,
+        thresholds: RuleThresholds,
+        as_of: datetime,
+        intervals: pl.LazyFrame | None = None,
+    ) -> pl.LazyFrame:
+        """Return the rule's deviations."""
+        ...
+
+
+RULE_CHECKS: Final[Mapping[str, RuleCheck]] = {
+    "stalled_idea_to_action": check_stalled_ideas,
+    "missing_top_manager_feedback": check_top_manager_feedback,
+    "phase_order_violation": check_phase_order,
+    "exclusive_decision": check_exclusive_decisions,
+    "unresolved_conflict": check_unresolved_conflicts,
+    "hidden_objective": check_hidden_objectives,
+    "commitment_loss": check_commitment_loss,
+}
+_NEEDS_PARTNERS: Final = frozenset(
+    {"stalled_idea_to_action", "missing_top_manager_feedback", "exclusive_decision"}
+)
+
+
+def detect_deviations(
+    frame: pl.LazyFrame | pl.DataFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime | None = None,
+    rules: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """Return every deviation of every partnership in ``frame``.
+
+    Collects twice, at documented boundaries: the prepared (sorted) events and
+    the partner intervals are each materialized once and shared by the rules.
+
+    Parameters
+    ----------
+    frame
+        A canonical event frame of whole partnerships.
+    thresholds
+        The rule thresholds.
+    as_of
+        The end of observation; default the latest timestamp in ``frame``.
+        Later events are ignored.
+    rules
+        The rules to run (default all of :data:`engine.rules.RULES`).
+
+    Returns
+    -------
+    pl.DataFrame
+        :data:`engine.rules.DEVIATION_SCHEMA`, sorted by partnership, time, rule.
+
+    Raises
+    ------
+    ConfigError
+        An unknown rule name.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> from engine.rules import RuleThresholds
+    >>> log = pl.DataFrame(
+    ...     {
+    ...         s.EVENT_ID: ["e1", "e2"],
+    ...         s.PARTNERSHIP_ID: ["p1", "p1"],
+    ...         s.ACTIVITY: ["start_action", "sign_agreement"],
+    ...         s.TIMESTAMP: [datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 2, 1, tzinfo=UTC)],
+    ...         s.PHASE: ["execution", "commitment"],
+    ...     }
+    ... ).with_columns(
+    ...     pl.lit(None, pl.String).alias(c) for c in (s.ACTOR, s.ORGANIZATION, s.ATTRIBUTES)
+    ... ).with_columns(pl.lit([], pl.List(s.PARTICIPANT_DTYPE)).alias(s.PARTICIPANTS))
+    >>> out = detect_deviations(log, thresholds=RuleThresholds(), rules=["phase_order_violation"])
+    >>> out.select("rule", "evidence").rows()
+    [('phase_order_violation', ['e1']), ('phase_order_violation', ['e2'])]
+    """
+    chosen = list(RULES) if rules is None else list(rules)
+    unknown = sorted(set(chosen) - set(RULES))
+    if unknown:
+        msg = f"unknown rule(s) {unknown}; known rules: {', '.join(RULES)}"
+        raise ConfigError(msg)
+    # Boundary: every rule reads the same sorted events.
+    events = prepare_events(frame, as_of=as_of).collect()
+    if events.height == 0 or not chosen:
+        return empty_deviations()
+    latest = events[s.TIMESTAMP].max()
+    end = as_of if as_of is not None else latest
+    if not isinstance(end, datetime):
+        msg = f"cannot tell the end of observation from {end!r}"
+        raise ConfigError(msg)
+    lazy = events.lazy()
+    intervals = None
+    if _NEEDS_PARTNERS.intersection(chosen):
+        # Boundary: three rules look partners up in the same intervals.
+        intervals = partner_intervals(lazy).collect().lazy()
+    plans = [
+        RULE_CHECKS[rule](lazy, thresholds=thresholds, as_of=end, intervals=intervals)
+        for rule in chosen
+    ]
+    found = pl.concat(pl.collect_all(plans))
+    return found.sort("partnership_id", "time", "rule", maintain_order=True)

@@ -1,0 +1,140 @@
+"""The deviation frame, and the prepared event frame every rule reads.
+
+A deviation is one row: ``partnership_id, rule, severity, time, evidence
+(list of event ids), message`` (docs/rules.md).
+
+Examples
+--------
+>>> DEVIATION_SCHEMA.names()
+['partnership_id', 'rule', 'severity', 'time', 'evidence', 'message']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from engine import schema as s
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = [
+    "DEVIATION_SCHEMA",
+    "RULES",
+    "SEQ",
+    "SEVERITIES",
+    "empty_deviations",
+    "finish_deviations",
+    "format_date_expr",
+    "prepare_events",
+]
+
+RULES: Final = (
+    "stalled_idea_to_action",
+    "missing_top_manager_feedback",
+    "phase_order_violation",
+    "exclusive_decision",
+    "unresolved_conflict",
+    "hidden_objective",
+    "commitment_loss",
+)
+SEVERITIES: Final = {
+    "stalled_idea_to_action": "warning",
+    "missing_top_manager_feedback": "warning",
+    "phase_order_violation": "critical",
+    "exclusive_decision": "warning",
+    "unresolved_conflict": "warning",
+    "hidden_objective": "warning",
+    "commitment_loss": "critical",
+}
+# Position of an event in the prepared frame: sorted by partnership, then
+# (timestamp, version), so comparing SEQ within a partnership compares order.
+SEQ: Final = "seq"
+
+_UTC_US = pl.Datetime("us", "UTC")
+DEVIATION_SCHEMA: Final = pl.Schema(
+    {
+        "partnership_id": pl.String(),
+        "rule": pl.String(),
+        "severity": pl.String(),
+        "time": _UTC_US,
+        "evidence": pl.List(pl.String()),
+        "message": pl.String(),
+    }
+)
+_RULE_COLUMNS: Final = (
+    s.PARTNERSHIP_ID,
+    s.EVENT_ID,
+    s.ACTIVITY,
+    s.TIMESTAMP,
+    s.PHASE,
+    s.ACTOR,
+    s.ORGANIZATION,
+    s.PARTICIPANTS,
+    s.ATTRIBUTES,
+)
+
+
+def prepare_events(
+    frame: pl.LazyFrame | pl.DataFrame, *, as_of: datetime | None = None
+) -> pl.LazyFrame:
+    """Return the columns the rules read, in rule order, with a ``seq`` column.
+
+    Events are ordered by partnership, then ``(time:timestamp, version)``; without
+    a ``version`` column, by timestamp then row order. Events after ``as_of``
+    (when given) are not observed and dropped.
+
+    Parameters
+    ----------
+    frame
+        A canonical event frame (only the input columns, plus ``version``, are read).
+    as_of
+        The end of observation, if not the latest timestamp.
+    """
+    lazy = frame.lazy()
+    names = lazy.collect_schema().names()
+    tie = s.VERSION if s.VERSION in names else "_row"
+    if tie == "_row":
+        lazy = lazy.with_row_index("_row")
+    if as_of is not None:
+        lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
+    return (
+        lazy.select(*_RULE_COLUMNS, tie)
+        .sort(s.PARTNERSHIP_ID, s.TIMESTAMP, tie)
+        .drop(tie)
+        .with_row_index(SEQ)
+    )
+
+
+def format_date_expr(column: str | pl.Expr) -> pl.Expr:
+    """Return a datetime column as ``YYYY-MM-DD`` text, for messages."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.dt.strftime("%Y-%m-%d")
+
+
+def finish_deviations(found: pl.LazyFrame, *, rule: str) -> pl.LazyFrame:
+    """Return rule output in the deviation schema.
+
+    Parameters
+    ----------
+    found
+        One row per deviation with ``case:concept:name``, ``time``, ``evidence``
+        and ``message``.
+    rule
+        The rule's name (one of :data:`RULES`).
+    """
+    return found.select(
+        pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
+        pl.lit(rule, pl.String).alias("rule"),
+        pl.lit(SEVERITIES[rule], pl.String).alias("severity"),
+        pl.col("time").cast(_UTC_US),
+        pl.col("evidence").cast(pl.List(pl.String)),
+        pl.col("message").cast(pl.String),
+    )
+
+
+def empty_deviations() -> pl.DataFrame:
+    """Return an empty deviation frame."""
+    return pl.DataFrame(schema=DEVIATION_SCHEMA)

@@ -1,0 +1,174 @@
+"""``missing_top_manager_feedback``: execution assessed without the top managers.
+
+Seed 000: the top managers of both partners were absent from the final feedback
+meeting ("nice try"); assessment belongs in every stage (Ring & Van de Ven).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.partners import (
+    ACTIVE_PARTNERS,
+    ROLE,
+    active_partners_at,
+    explode_appearances,
+    partner_intervals,
+)
+from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from engine.rules.thresholds import RuleThresholds
+
+__all__ = ["check_top_manager_feedback"]
+
+_EXEC_SEQ = "_exec_seq"
+
+
+def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return each partnership's first ``start_action``: its seq, id and time."""
+    return (
+        events.filter(pl.col(s.ACTIVITY) == "start_action")
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(pl.col(SEQ, s.EVENT_ID, s.TIMESTAMP).sort_by(SEQ).first())
+        .rename({SEQ: _EXEC_SEQ})
+    )
+
+
+def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
+    """Return execution-stage meetings where an active partner has no top manager."""
+    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ)
+    meetings = (
+        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+        .join(starts, on=s.PARTNERSHIP_ID, how="left")
+        .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
+        .select(
+            s.PARTNERSHIP_ID,
+            SEQ,
+            s.EVENT_ID,
+            s.TIMESTAMP,
+            s.ORGANIZATION,
+            s.ACTOR,
+            s.PARTICIPANTS,
+        )
+    )
+    present = (
+        explode_appearances(meetings)
+        .filter(pl.col(ROLE) == "top_manager")
+        .group_by(SEQ)
+        .agg(pl.col(s.ORGANIZATION).unique().alias("_top"))
+    )
+    missing = pl.col(ACTIVE_PARTNERS).list.set_difference(
+        pl.col("_top").fill_null(pl.lit([], pl.List(pl.String)))
+    )
+    return (
+        active_partners_at(intervals, meetings.drop(s.PARTICIPANTS))
+        .join(present, on=SEQ, how="left")
+        .with_columns(missing.list.sort().alias("_missing"))
+        .filter(pl.col("_missing").list.len() > 0)
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.col(s.TIMESTAMP).alias("time"),
+            pl.concat_list(s.EVENT_ID).alias("evidence"),
+            pl.format(
+                "Feedback meeting on {} during execution had no top manager from {}",
+                format_date_expr(s.TIMESTAMP),
+                pl.col("_missing").list.join(", "),
+            ).alias("message"),
+        )
+    )
+
+
+def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.LazyFrame:
+    """Return execution gaps longer than ``days`` without a feedback meeting."""
+    starts = _execution_starts(events)
+    meetings = (
+        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+        .join(starts.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
+        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY)
+    )
+    points = pl.concat(
+        [
+            starts.select(
+                s.PARTNERSHIP_ID,
+                pl.col(_EXEC_SEQ).alias(SEQ),
+                s.EVENT_ID,
+                s.TIMESTAMP,
+                pl.lit("start_action").alias(s.ACTIVITY),
+            ),
+            meetings,
+        ]
+    )
+    until = (
+        pl.col(s.TIMESTAMP)
+        .shift(-1)
+        .over(s.PARTNERSHIP_ID, order_by=SEQ)
+        .fill_null(pl.lit(as_of, pl.Datetime("us", "UTC")))
+    )
+    gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
+    opener = (
+        pl.when(pl.col(s.ACTIVITY) == "start_action")
+        .then(pl.lit("the first pilot"))
+        .otherwise(pl.lit("the feedback meeting"))
+    )
+    return (
+        points.with_columns(until.alias("_until"))
+        .filter(pl.col("_until") - pl.col(s.TIMESTAMP) > timedelta(days=days))
+        .select(
+            s.PARTNERSHIP_ID,
+            (pl.col(s.TIMESTAMP) + timedelta(days=days)).alias("time"),
+            pl.concat_list(s.EVENT_ID).alias("evidence"),
+            pl.format(
+                "No feedback meeting for {} days after {} on {} (limit {})",
+                gap,
+                opener,
+                format_date_expr(s.TIMESTAMP),
+                pl.lit(days),
+            ).alias("message"),
+        )
+    )
+
+
+def check_top_manager_feedback(
+    events: pl.LazyFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime,
+    intervals: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Return the ``missing_top_manager_feedback`` deviations (docs/rules.md).
+
+    (a) An execution-stage ``feedback_meeting`` (phase ``execution``, or after the
+    partnership's first ``start_action``) where some active partner organization
+    has no participant with role ``top_manager``. (b) From the first
+    ``start_action`` on, a gap of more than ``feedback_gap_days`` between the
+    execution start, the feedback meetings and ``as_of``.
+
+    Parameters
+    ----------
+    events
+        The prepared frame (:func:`engine.rules.prepare_events`).
+    thresholds
+        Uses ``feedback_gap_days``.
+    as_of
+        The end of observation.
+    intervals
+        :func:`engine.partners.partner_intervals` of ``events``, if already known.
+    """
+    found = pl.concat(
+        [
+            _absent_top_managers(
+                events,
+                intervals if intervals is not None else partner_intervals(events),
+            ),
+            _feedback_gaps(events, days=thresholds.feedback_gap_days, as_of=as_of),
+        ]
+    )
+    return finish_deviations(found, rule="missing_top_manager_feedback")

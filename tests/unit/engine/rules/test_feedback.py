@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from engine.rules import RuleThresholds, detect_deviations
+from tests.unit.engine.rules.conftest import build_log, day, team
+
+TOP = team("A", "B", role="top_manager")
+
+
+def _missing(rows, **thresholds):
+    out = detect_deviations(
+        build_log(rows),
+        thresholds=RuleThresholds(**thresholds),
+        rules=["missing_top_manager_feedback"],
+    )
+    return out.select("time", "evidence", "message").rows()
+
+
+def _start(day_: float = 0) -> dict:
+    return {"id": "s", "act": "start_action", "day": day_, "parts": team("A", "B")}
+
+
+def _meeting(eid: str, day_: float, parts, **extra) -> dict:
+    return {"id": eid, "act": "feedback_meeting", "day": day_, "parts": parts, **extra}
+
+
+def test_meeting_with_every_top_manager_is_fine():
+    assert _missing([_start(), _meeting("m", 10, TOP)]) == []
+
+
+def test_meeting_missing_a_top_manager_names_the_organization():
+    parts = team("A", role="top_manager") + team("B", role="professional")
+    assert _missing([_start(), _meeting("m", 10, parts)]) == [
+        (
+            day(10),
+            ["m"],
+            "Feedback meeting on 2020-01-11 during execution had no top manager from B",
+        )
+    ]
+
+
+def test_meetings_before_execution_are_not_checked_unless_their_phase_says_so():
+    parts = team("A", "B")
+    assert _missing([_meeting("m", 0, parts), _start(1)]) == []
+    assert [r[1] for r in _missing([_meeting("m", 0, parts, phase="execution")])] == [
+        ["m"]
+    ]
+
+
+def test_third_parties_and_departed_partners_need_no_top_manager():
+    rows = [
+        {
+            "id": "i",
+            "act": "initiate_partnership",
+            "day": 0,
+            "parts": team("A", "B", "C"),
+        },
+        {"id": "l", "act": "member_left", "day": 1, "org": "C"},
+        _start(2),
+        _meeting("m", 3, [*TOP, ("r", "UNI", "researcher")]),
+    ]
+    assert _missing(rows) == []
+
+
+def test_gap_of_exactly_the_limit_does_not_fire():
+    assert (
+        _missing([_start(), _meeting("m1", 180, TOP), _meeting("m2", 360, TOP)]) == []
+    )
+
+
+def test_gap_over_the_limit_fires_from_its_opening_event():
+    rows = [_start(), _meeting("m1", 181, TOP), _meeting("m2", 300, TOP)]
+    assert _missing(rows) == [
+        (
+            day(180),
+            ["s"],
+            "No feedback meeting for 181 days after the first pilot on 2020-01-01 (limit 180)",
+        )
+    ]
+
+
+def test_open_gap_until_as_of():
+    rows = [
+        _start(),
+        _meeting("m1", 100, TOP),
+        {"id": "x", "act": "report_progress", "day": 281},
+    ]
+    assert [r[:2] for r in _missing(rows)] == [(day(280), ["m1"])]
+    assert _missing([*rows[:2], {**rows[2], "day": 280}]) == []
+
+
+def test_no_execution_no_gap():
+    assert (
+        _missing(
+            [
+                _meeting("m", 0, team("A")),
+                {"id": "x", "act": "define_values", "day": 900},
+            ]
+        )
+        == []
+    )

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import polars as pl
+
+from engine import schema as s
+from engine.partners import (
+    ACTIVE_PARTNERS,
+    active_partners_at,
+    explode_appearances,
+    partner_intervals,
+)
+from tests.unit.engine.rules.conftest import build_log, day, team
+
+
+def _active(frame: pl.DataFrame, days: list[float], pid: str = "p1") -> list[list[str]]:
+    at = pl.LazyFrame(
+        {s.PARTNERSHIP_ID: [pid] * len(days), s.TIMESTAMP: [day(d) for d in days]}
+    )
+    out = active_partners_at(partner_intervals(frame.lazy()), at).collect()
+    return out[ACTIVE_PARTNERS].to_list()
+
+
+def test_third_party_roles_never_make_a_partner():
+    frame = build_log(
+        [
+            {
+                "id": "e1",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("A", "B"),
+            },
+            {
+                "id": "e2",
+                "act": "explore_expectations",
+                "day": 1,
+                "parts": [
+                    ("r1", "UNI", "researcher"),
+                    ("m1", "SHA", "mediator"),
+                    ("f", "X", "facilitator"),
+                ],
+            },
+        ]
+    )
+    assert _active(frame, [0, 5]) == [["A", "B"], ["A", "B"]]
+
+
+def test_appearance_makes_active_from_then_on():
+    frame = build_log(
+        [
+            {"id": "e1", "act": "initiate_partnership", "day": 0, "parts": team("A")},
+            {"id": "e2", "act": "explore_expectations", "day": 10, "parts": team("B")},
+        ]
+    )
+    assert _active(frame, [5, 10, 11]) == [["A"], ["A", "B"], ["A", "B"]]
+
+
+def test_event_without_participants_makes_its_organization_appear():
+    frame = build_log(
+        [{"id": "e1", "act": "propose_idea", "day": 0, "org": "C", "actor": "c1"}]
+    )
+    assert _active(frame, [0]) == [["C"]]
+    apps = explode_appearances(frame.lazy()).collect()
+    assert apps.select(s.ORGANIZATION, s.ACTOR, "role").rows() == [("C", "c1", "other")]
+
+
+def test_member_left_and_rejoined():
+    frame = build_log(
+        [
+            {
+                "id": "e1",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("A", "B"),
+            },
+            {"id": "e2", "act": "member_left", "day": 10, "org": "B"},
+            {
+                "id": "e3",
+                "act": "explore_expectations",
+                "day": 15,
+                "parts": team("A", "B"),
+            },
+            {"id": "e4", "act": "member_joined", "day": 20, "org": "B"},
+            {"id": "e5", "act": "member_joined", "day": 30, "org": "D"},
+        ]
+    )
+    # B stays out after appearing again without a member_joined.
+    assert _active(frame, [9, 10, 15, 20, 30]) == [
+        ["A", "B"],
+        ["A"],
+        ["A"],
+        ["A", "B"],
+        ["A", "B", "D"],
+    ]
+
+
+def test_join_and_leave_at_the_same_instant_keeps_the_partner():
+    frame = build_log(
+        [
+            {
+                "id": "e1",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("A", "B"),
+            },
+            {"id": "e2", "act": "member_left", "day": 10, "org": "B"},
+            {"id": "e3", "act": "member_joined", "day": 10, "org": "B"},
+        ]
+    )
+    assert _active(frame, [10]) == [["A", "B"]]
+
+
+def test_partnerships_are_separate_and_unknown_ones_have_none():
+    frame = build_log(
+        [
+            {"id": "e1", "act": "initiate_partnership", "day": 0, "parts": team("A")},
+            {
+                "id": "e2",
+                "pid": "p2",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("B"),
+            },
+        ]
+    )
+    assert _active(frame, [1], pid="p2") == [["B"]]
+    assert _active(frame, [1], pid="nope") == [[]]
