@@ -1,0 +1,591 @@
+"""Rolling alignment indicators per partnership, per window (DOMAIN.md).
+
+Every kernel is a pure function from the prepared events of whole partnerships
+(:func:`prepare_indicator_events`) to one row per window key ``(partnership,
+group, window_index)``, so that it can run per partition on a distributed
+engine; :func:`compute_indicators` joins them onto the window grid and is the
+one documented boundary that collects.
+
+Definitions (null when the window holds nothing to measure; nulls never count
+as 0):
+
+* ``inclusiveness``: mean over decision events of distinct partner orgs present
+  (in a partner role) / active partner orgs (at the decision's time; when
+  grouped, the partner orgs of that group in that window);
+* ``participation_equality``: 1 - Gini of the number of events each active
+  partner org took part in (active orgs that took part in none count as 0);
+* ``transparency``: mean of the available parts: share of ``share_information``
+  with audience ``all``, share of ``propose_objective`` with visibility
+  ``shared`` (events without the attribute are not measured);
+* ``conflict_mitigation``: conflicts raised in the window that are resolved by
+  its end / conflicts raised in it; 1 when none raised (null for an empty window);
+* ``commitment``: distinct actors of partner orgs this window / max(this,
+  previous window);
+* ``objective_convergence``: objectives proposed in the window that are agreed by
+  its end / objectives proposed in it;
+* ``idea_to_action_days``: median days from an idea's first ``agree_action_plan``
+  to its first later ``start_action``, over the starts in the window;
+* ``top_manager_feedback``: share of feedback meetings where every active partner
+  org has a participant with role ``top_manager``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.alignment import (
+    IndicatorConfig,
+    alignment_score_expr,
+    mode_expr,
+    status_expr,
+)
+from engine.attributes import attribute_expr, objective_ids_expr
+from engine.partners import (
+    ACTIVE_FROM,
+    ACTIVE_PARTNERS,
+    ACTIVE_UNTIL,
+    IS_PARTNER_ROLE,
+    ROLE,
+    active_partners_at,
+    explode_appearances,
+    partner_intervals,
+)
+from engine.windows import (
+    COMPLETE,
+    PERIOD,
+    WINDOW_END,
+    WINDOW_INDEX,
+    WINDOW_START,
+    assign_windows,
+    build_window_grid,
+)
+
+if TYPE_CHECKING:
+    from engine.windows import WindowSpec
+
+__all__ = [
+    "EVENT_KEY",
+    "GROUP",
+    "INDICATORS",
+    "KEY",
+    "assign_event_windows",
+    "compute_commitment",
+    "compute_conflict_mitigation",
+    "compute_idea_to_action_days",
+    "compute_inclusiveness",
+    "compute_indicators",
+    "compute_objective_convergence",
+    "compute_participation_equality",
+    "compute_top_manager_feedback",
+    "compute_transparency",
+    "gini_expr",
+    "prepare_indicator_events",
+]
+
+GROUP = "group"
+EVENT_KEY = "_event"
+KEY = (s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
+INDICATORS = (
+    "inclusiveness",
+    "participation_equality",
+    "transparency",
+    "conflict_mitigation",
+    "commitment",
+    "objective_convergence",
+    "idea_to_action_days",
+    "top_manager_feedback",
+)
+_K = list(KEY)
+_DAY_US = 86_400_000_000
+
+
+def _group_expr(by: str | None, columns: list[str]) -> pl.Expr:
+    if by is None:
+        value = pl.lit("", pl.String)
+    elif by in columns:
+        value = pl.col(by).cast(pl.String)
+    else:
+        value = attribute_expr(by)
+    # An empty string stands for "no group" so that keys join (nulls never do).
+    return value.fill_null("").alias(GROUP)
+
+
+def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyFrame:
+    """Return the events the kernels read: engine alerts dropped, group and key added.
+
+    Parameters
+    ----------
+    frame
+        Event or input frame of whole partnerships.
+    by
+        Group by this column (e.g. ``workstream``) or attribute key; None for none.
+    """
+    columns = frame.collect_schema().names()
+    version = pl.col(s.VERSION) if s.VERSION in columns else pl.int_range(pl.len())
+    return (
+        frame.filter(pl.col(s.ACTIVITY) != "alert_raised")
+        .select(
+            s.PARTNERSHIP_ID,
+            s.TIMESTAMP,
+            version.cast(pl.Int64).alias(s.VERSION),
+            s.ACTIVITY,
+            s.PHASE,
+            s.ACTOR,
+            s.ORGANIZATION,
+            s.PARTICIPANTS,
+            s.ATTRIBUTES,
+            _group_expr(by, columns),
+        )
+        .with_row_index(EVENT_KEY)
+    )
+
+
+def assign_event_windows(
+    rows: pl.LazyFrame, *, events: pl.LazyFrame, windows: WindowSpec
+) -> pl.LazyFrame:
+    """Return ``rows`` (each naming its event) once per window of that event.
+
+    Windows are assigned on the whole partnership (its first event anchors the
+    rolling windows, its phased events define the stages), never on a subset.
+    """
+    event_windows = assign_windows(
+        events.select(EVENT_KEY, s.PARTNERSHIP_ID, s.TIMESTAMP, s.PHASE, s.VERSION),
+        windows=windows,
+    ).select(EVENT_KEY, WINDOW_INDEX)
+    return rows.join(event_windows, on=EVENT_KEY)
+
+
+def _partner_appearances(events: pl.LazyFrame) -> pl.LazyFrame:
+    cols = [EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP]
+    return (
+        explode_appearances(
+            events.select(*cols, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
+        )
+        .filter(pl.col(IS_PARTNER_ROLE))
+        .select(*cols, s.ORGANIZATION, s.ACTOR, ROLE)
+    )
+
+
+def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Partner orgs of each (partnership, group, window): the grouped denominator."""
+    return (
+        assign_event_windows(
+            _partner_appearances(events), events=events, windows=windows
+        )
+        .group_by(_K)
+        .agg(pl.col(s.ORGANIZATION).n_unique().alias("_partners"))
+    )
+
+
+def _share_of_partners(
+    events: pl.LazyFrame,
+    per_event: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+) -> pl.LazyFrame:
+    """Add ``_partners`` (the denominator) to windowed per-event rows."""
+    if grouped:
+        counts = _group_partner_counts(events, windows=windows)
+        return assign_event_windows(per_event, events=events, windows=windows).join(
+            counts, on=_K, how="left"
+        )
+    active = active_partners_at(
+        partner_intervals(_all_partnership_events(events)), per_event
+    )
+    with_count = active.with_columns(
+        pl.col(ACTIVE_PARTNERS).list.len().cast(pl.Int64).alias("_partners")
+    ).drop(ACTIVE_PARTNERS)
+    return assign_event_windows(with_count, events=events, windows=windows)
+
+
+def _all_partnership_events(events: pl.LazyFrame) -> pl.LazyFrame:
+    return events.select(
+        s.PARTNERSHIP_ID,
+        s.ACTIVITY,
+        s.TIMESTAMP,
+        s.ORGANIZATION,
+        s.ACTOR,
+        s.PARTICIPANTS,
+    )
+
+
+def compute_inclusiveness(
+    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+) -> pl.LazyFrame:
+    """Return ``inclusiveness`` per window key (mean over decision events).
+
+    A decision's share is distinct partner orgs present / max(active partner
+    orgs, present), so an organization that decides after leaving cannot push
+    it above 1.
+    """
+    decisions = events.filter(pl.col(s.ACTIVITY).is_in(sorted(s.DECISION_ACTIVITIES)))
+    present = (
+        _partner_appearances(decisions)
+        .group_by(EVENT_KEY)
+        .agg(pl.col(s.ORGANIZATION).n_unique().alias("_present"))
+    )
+    per_event = (
+        decisions.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP)
+        .join(present, on=EVENT_KEY, how="left")
+        .with_columns(pl.col("_present").fill_null(0).cast(pl.Int64))
+    )
+    rows = _share_of_partners(events, per_event, windows=windows, grouped=grouped)
+    denominator = pl.max_horizontal(
+        pl.col("_partners").fill_null(0), pl.col("_present")
+    )
+    share = pl.when(denominator > 0).then(pl.col("_present") / denominator)
+    return rows.group_by(_K).agg(share.mean().alias("inclusiveness"))
+
+
+def gini_expr(values: pl.Expr) -> pl.Expr:
+    """Return the Gini coefficient of ``values`` in an aggregation (null if sum 0).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"g": [1, 1, 1, 2], "x": [1, 2, 3, 0]})
+    >>> out = df.group_by("g", maintain_order=True).agg(gini_expr(pl.col("x")).alias("gini"))
+    >>> [round(v, 4) if v is not None else None for v in out["gini"]]
+    [0.2222, None]
+    """
+    n = values.len()
+    total = values.sum()
+    ranked = (values.sort() * pl.int_range(1, n + 1)).sum()
+    return pl.when(total > 0).then(2 * ranked / (n * total) - (n + 1) / n)
+
+
+def _active_in_windows(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """(key, organization) for each partner active at some time in each window."""
+    grid = build_window_grid(events, windows=windows)
+    intervals = partner_intervals(_all_partnership_events(events))
+    overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
+        pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
+    )
+    return (
+        grid.join(intervals, on=s.PARTNERSHIP_ID)
+        .filter(overlap)
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.lit("", pl.String).alias(GROUP),
+            WINDOW_INDEX,
+            s.ORGANIZATION,
+        )
+        .unique()
+    )
+
+
+def compute_participation_equality(
+    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+) -> pl.LazyFrame:
+    """Return ``participation_equality`` = 1 - Gini of events per active partner org."""
+    counts = (
+        assign_event_windows(
+            _partner_appearances(events).unique([EVENT_KEY, s.ORGANIZATION]),
+            events=events,
+            windows=windows,
+        )
+        .group_by([*_K, s.ORGANIZATION])
+        .agg(pl.len().alias("_n"))
+    )
+    if not grouped:
+        active = _active_in_windows(events, windows=windows)
+        counts = counts.join(
+            active, on=[*_K, s.ORGANIZATION], how="full", coalesce=True
+        )
+    return counts.group_by(_K).agg(
+        (1 - gini_expr(pl.col("_n").fill_null(0))).alias("participation_equality")
+    )
+
+
+def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return ``transparency``: the mean of the measured audience and visibility shares."""
+    audience = attribute_expr("audience")
+    visibility = attribute_expr("visibility")
+    parts = events.select(
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        s.TIMESTAMP,
+        pl.when(pl.col(s.ACTIVITY) == "share_information")
+        .then(audience == "all")
+        .alias("_open"),
+        pl.when(pl.col(s.ACTIVITY) == "propose_objective")
+        .then(visibility == "shared")
+        .alias("_shared"),
+    ).filter(pl.col("_open").is_not_null() | pl.col("_shared").is_not_null())
+    return (
+        assign_event_windows(parts, events=events, windows=windows)
+        .group_by(_K)
+        .agg(pl.col("_open").mean(), pl.col("_shared").mean())
+        .select(*_K, pl.mean_horizontal("_open", "_shared").alias("transparency"))
+    )
+
+
+def _resolved_share(
+    opened: pl.LazyFrame,
+    closed: pl.LazyFrame,
+    *,
+    events: pl.LazyFrame,
+    windows: WindowSpec,
+    name: str,
+) -> pl.LazyFrame:
+    """Share of items opened in a window that are closed before the window's end."""
+    first_close = closed.group_by(s.PARTNERSHIP_ID, "_item").agg(
+        pl.col(s.TIMESTAMP).min().alias("_closed")
+    )
+    ends = build_window_grid(events, windows=windows).select(
+        s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_END
+    )
+    rows = (
+        assign_event_windows(opened, events=events, windows=windows)
+        .join(ends, on=[s.PARTNERSHIP_ID, WINDOW_INDEX])
+        .join(first_close, on=[s.PARTNERSHIP_ID, "_item"], how="left")
+    )
+    done = pl.col("_item").filter(pl.col("_closed") < pl.col(WINDOW_END))
+    return rows.group_by(_K).agg(
+        (done.n_unique() / pl.col("_item").n_unique()).alias(name)
+    )
+
+
+def compute_conflict_mitigation(
+    events: pl.LazyFrame, *, windows: WindowSpec
+) -> pl.LazyFrame:
+    """Return ``conflict_mitigation`` for windows where a conflict was raised.
+
+    Windows with events but no conflict get 1 in :func:`compute_indicators`.
+    A raise without ``conflict_id`` is its own conflict (it can never be resolved).
+    """
+    item = pl.coalesce(attribute_expr("conflict_id"), pl.col(EVENT_KEY).cast(pl.String))
+    cols = [EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP, item.alias("_item")]
+    raised = events.filter(pl.col(s.ACTIVITY) == "raise_conflict").select(cols)
+    resolved = events.filter(pl.col(s.ACTIVITY) == "resolve_conflict").select(cols)
+    return _resolved_share(
+        raised, resolved, events=events, windows=windows, name="conflict_mitigation"
+    )
+
+
+def compute_objective_convergence(
+    events: pl.LazyFrame, *, windows: WindowSpec
+) -> pl.LazyFrame:
+    """Return ``objective_convergence``: proposed objectives agreed by the window's end."""
+
+    def objectives(activity: str) -> pl.LazyFrame:
+        ids = objective_ids_expr()
+        own = pl.concat_list(pl.col(EVENT_KEY).cast(pl.String))
+        return (
+            events.filter(pl.col(s.ACTIVITY) == activity)
+            .select(
+                EVENT_KEY,
+                s.PARTNERSHIP_ID,
+                GROUP,
+                s.TIMESTAMP,
+                pl.when(ids.list.len() > 0).then(ids).otherwise(own).alias("_item"),
+            )
+            .explode("_item")
+        )
+
+    return _resolved_share(
+        objectives("propose_objective"),
+        objectives("agree_objectives"),
+        events=events,
+        windows=windows,
+        name="objective_convergence",
+    )
+
+
+def compute_idea_to_action_days(
+    events: pl.LazyFrame, *, windows: WindowSpec
+) -> pl.LazyFrame:
+    """Return ``idea_to_action_days``: median plan-to-start days of the window's starts."""
+    idea = attribute_expr("idea_id")
+    plans = (
+        events.filter((pl.col(s.ACTIVITY) == "agree_action_plan") & idea.is_not_null())
+        .group_by(s.PARTNERSHIP_ID, idea)
+        .agg(pl.col(s.TIMESTAMP).min().alias("_plan"))
+    )
+    starts = (
+        events.filter(pl.col(s.ACTIVITY) == "start_action")
+        .with_columns(idea)
+        .join(plans, on=[s.PARTNERSHIP_ID, "idea_id"])
+        .filter(pl.col(s.TIMESTAMP) >= pl.col("_plan"))
+        .sort(s.TIMESTAMP, s.VERSION)
+        .unique([s.PARTNERSHIP_ID, "idea_id"], keep="first")
+        .select(
+            EVENT_KEY,
+            s.PARTNERSHIP_ID,
+            GROUP,
+            s.TIMESTAMP,
+            (
+                (pl.col(s.TIMESTAMP) - pl.col("_plan")).dt.total_microseconds()
+                / _DAY_US
+            ).alias("_days"),
+        )
+    )
+    return (
+        assign_event_windows(starts, events=events, windows=windows)
+        .group_by(_K)
+        .agg(pl.col("_days").median().alias("idea_to_action_days"))
+    )
+
+
+def compute_top_manager_feedback(
+    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+) -> pl.LazyFrame:
+    """Return ``top_manager_feedback``: share of meetings with a top manager of every partner."""
+    meetings = events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+    with_tm = (
+        _partner_appearances(meetings)
+        .filter(pl.col(ROLE) == "top_manager")
+        .group_by(EVENT_KEY)
+        .agg(pl.col(s.ORGANIZATION).n_unique().alias("_present"))
+    )
+    per_event = (
+        meetings.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP)
+        .join(with_tm, on=EVENT_KEY, how="left")
+        .with_columns(pl.col("_present").fill_null(0).cast(pl.Int64))
+    )
+    rows = _share_of_partners(events, per_event, windows=windows, grouped=grouped)
+    attended = (pl.col("_present") >= pl.col("_partners").fill_null(0)) & (
+        pl.col("_present") > 0
+    )
+    return rows.group_by(_K).agg(attended.mean().alias("top_manager_feedback"))
+
+
+def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return the distinct partner actors per window key (``_actors``).
+
+    :func:`compute_indicators` turns them into ``commitment`` on the full grid,
+    so that a window where nobody took part still compares with the previous one.
+    """
+    actors = _partner_appearances(events).filter(pl.col(s.ACTOR).is_not_null())
+    return (
+        assign_event_windows(actors, events=events, windows=windows)
+        .group_by(_K)
+        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
+    )
+
+
+def _build_group_grid(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Every window of every (partnership, group), within the group's own span."""
+    spans = events.group_by(s.PARTNERSHIP_ID, GROUP).agg(
+        pl.col(s.TIMESTAMP).min().alias("_g_first"),
+        pl.col(s.TIMESTAMP).max().alias("_g_last"),
+    )
+    inside = (pl.col(WINDOW_START) <= pl.col("_g_last")) & (
+        pl.col(WINDOW_END) > pl.col("_g_first")
+    )
+    return (
+        build_window_grid(events, windows=windows)
+        .join(spans, on=s.PARTNERSHIP_ID)
+        .filter(inside)
+        .drop("_g_first", "_g_last")
+    )
+
+
+def _commitment_expr() -> pl.Expr:
+    this = pl.col("_actors").fill_null(0)
+    previous = pl.col("_previous_actors").fill_null(0)
+    most = pl.max_horizontal(this, previous)
+    return pl.when(most > 0).then(this / most).alias("commitment")
+
+
+def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    rows = events.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP)
+    return (
+        assign_event_windows(rows, events=events, windows=windows)
+        .group_by(_K)
+        .agg(pl.len().alias("_events"))
+    )
+
+
+def _collect_kernels(
+    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+) -> list[pl.LazyFrame]:
+    return [
+        _count_events(events, windows=windows),
+        compute_inclusiveness(events, windows=windows, grouped=grouped),
+        compute_participation_equality(events, windows=windows, grouped=grouped),
+        compute_transparency(events, windows=windows),
+        compute_conflict_mitigation(events, windows=windows),
+        compute_objective_convergence(events, windows=windows),
+        compute_idea_to_action_days(events, windows=windows),
+        compute_top_manager_feedback(events, windows=windows, grouped=grouped),
+    ]
+
+
+def compute_indicators(
+    frame: pl.LazyFrame | pl.DataFrame,
+    *,
+    windows: WindowSpec,
+    by: str | None = None,
+    config: IndicatorConfig | None = None,
+) -> pl.DataFrame:
+    """Return every indicator, the score, mode and status per partnership and window.
+
+    This is the documented boundary where the lazy query is collected.
+
+    Parameters
+    ----------
+    frame
+        Event (or input) frame of whole partnerships; ``alert_raised`` events are
+        ignored.
+    windows
+        Rolling windows, named periods or lifecycle stages.
+    by
+        Group by this column or attribute key (e.g. ``workstream``); the active
+        partner orgs of a group are then those of that group in that window.
+    config
+        Weights and thresholds (defaults: :class:`engine.alignment.IndicatorConfig`).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``partnership_id, period, <by or workstream>, window_start, window_end,
+        <indicators>, alignment_score, mode, status, window_index, complete``,
+        sorted by partnership, group and window.
+    """
+    config = config or IndicatorConfig()
+    events = prepare_indicator_events(frame.lazy(), by=by)
+    grouped = by is not None
+    actors = compute_commitment(events, windows=windows)
+    previous = actors.select(
+        s.PARTNERSHIP_ID,
+        GROUP,
+        (pl.col(WINDOW_INDEX) + 1).alias(WINDOW_INDEX),
+        pl.col("_actors").alias("_previous_actors"),
+    )
+    out = _build_group_grid(events, windows=windows)
+    for part in [
+        *_collect_kernels(events, windows=windows, grouped=grouped),
+        actors,
+        previous,
+    ]:
+        out = out.join(part, on=_K, how="left")
+    has_events = pl.col("_events").fill_null(0) > 0
+    group_name = by or "workstream"
+    result = (
+        out.with_columns(
+            _commitment_expr(),
+            pl.when(has_events).then(pl.col("conflict_mitigation").fill_null(1.0)),
+        )
+        .with_columns(alignment_score_expr(config=config))
+        .with_columns(mode_expr(config=config), status_expr(config=config))
+        .sort(s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
+        .select(
+            pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
+            PERIOD,
+            pl.when(pl.col(GROUP) != "").then(pl.col(GROUP)).alias(group_name),
+            WINDOW_START,
+            WINDOW_END,
+            *INDICATORS,
+            "alignment_score",
+            "mode",
+            "status",
+            WINDOW_INDEX,
+            COMPLETE,
+        )
+    )
+    return result.collect()
