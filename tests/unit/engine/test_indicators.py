@@ -242,3 +242,22 @@ def test_rolling_commitment_matches_brute_force(events, width, step):
         most = max(len(now), len(before))
         expected.append(len(now) / most if most else None)
     assert got["commitment"].to_list() == pytest.approx(expected)
+
+
+def test_config_from_toml_and_errors():
+    from engine.errors import ConfigError
+
+    config = IndicatorConfig.from_toml(
+        '[windows]\nwindow = "60d"\nstep = "2w"\n[alerts]\nx = 1\n'
+    )
+    assert config.windows.to_spec() == RollingWindows(
+        timedelta(days=60), timedelta(days=14)
+    )
+    for bad in (
+        "[weights]\nunknown = 1.0\n",
+        "[thresholds]\naligned_min = 0.3\nat_risk_min = 0.5\n",
+        '[windows]\nwindow = "ninety"\n',
+        "[weights\n",
+    ):
+        with pytest.raises(ConfigError):
+            IndicatorConfig.from_toml(bad)

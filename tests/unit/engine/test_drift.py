@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import polars as pl
+import pytest
+
+from engine.alerts import AlertRules, ProcessDriftRule, ScoreDriftRule
+from engine.drift import (
+    compute_process_distance,
+    detect_drift,
+    detect_process_drift,
+    detect_score_drift,
+    detect_status_crossings,
+)
+from engine.events import NewEvent, Participant, new_events_to_frame
+from engine.indicators import compute_indicators
+from engine.windows import RollingWindows
+
+T0 = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def series(scores, *, pid="p", statuses=None, complete=None):
+    n = len(scores)
+    starts = [T0 + timedelta(days=30 * i) for i in range(n)]
+    return pl.LazyFrame(
+        {
+            "partnership_id": [pid] * n,
+            "window_index": list(range(n)),
+            "period": [s.date().isoformat() for s in starts],
+            "window_start": starts,
+            "window_end": [s + timedelta(days=90) for s in starts],
+            "alignment_score": scores,
+            "status": statuses or [None] * n,
+            "complete": complete or [True] * n,
+        },
+        schema_overrides={"alignment_score": pl.Float64, "status": pl.String},
+    )
+
+
+def page_hinkley_oracle(xs, *, delta, threshold, min_windows):
+    """Naive Page-Hinkley: the first index of each run of alarms."""
+    total, m, top, fired, before = 0.0, 0.0, float("-inf"), [], False
+    for t, x in enumerate(xs, start=1):
+        total += x
+        m += x - total / t + delta
+        top = max(top, m)
+        alarm = top - m > threshold and t >= min_windows
+        if alarm and not before:
+            fired.append(t - 1)
+        before = alarm
+    return fired
+
+
+@pytest.mark.parametrize(
+    "xs",
+    [
+        [0.8] * 4 + [0.3] * 4,
+        [0.8, 0.7, 0.9, 0.8, 0.75, 0.85],
+        [0.9, 0.9, 0.2, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1],
+        [0.5, 0.4, 0.3, 0.2, 0.1, 0.0],
+    ],
+)
+def test_score_drift_matches_naive_page_hinkley(xs):
+    rule = ScoreDriftRule()
+    out = detect_score_drift(series(xs), rule=rule).collect()
+    expected = page_hinkley_oracle(
+        xs, delta=rule.delta, threshold=rule.threshold, min_windows=rule.min_windows
+    )
+    got = [(d - T0).days // 30 for d in out["window_start"]]
+    assert got == expected
+
+
+def test_score_drift_reports_value_and_previous_mean():
+    out = detect_score_drift(
+        series([0.8] * 4 + [0.3] * 3), rule=ScoreDriftRule()
+    ).collect()
+    assert out.height == 1
+    assert out["value"].item() == pytest.approx(0.3)
+    assert out["baseline"].item() == pytest.approx(0.8)
+    assert out["signal"].item() == "score_drift"
+
+
+def test_score_drift_skips_nulls_and_incomplete_windows():
+    xs = [0.8, None, 0.8, 0.8, 0.8, 0.3]
+    complete = [True] * 5 + [False]
+    assert (
+        detect_score_drift(series(xs, complete=complete), rule=ScoreDriftRule())
+        .collect()
+        .is_empty()
+    )
+    assert detect_score_drift(series(xs), rule=ScoreDriftRule()).collect().height == 1
+
+
+def test_score_drift_needs_min_windows():
+    assert (
+        detect_score_drift(series([0.9, 0.1]), rule=ScoreDriftRule(min_windows=3))
+        .collect()
+        .is_empty()
+    )
+
+
+def test_score_drift_is_per_partnership():
+    both = pl.concat(
+        [series([0.8] * 4 + [0.3] * 2, pid="a"), series([0.8] * 6, pid="b")]
+    )
+    out = detect_score_drift(both, rule=ScoreDriftRule()).collect()
+    assert out["partnership_id"].to_list() == ["a"]
+
+
+def test_status_crossings_only_downwards():
+    statuses = ["aligned", "at_risk", "aligned", "disorder", "disorder", "at_risk"]
+    out = detect_status_crossings(
+        series([0.8, 0.5, 0.8, 0.1, 0.1, 0.5], statuses=statuses)
+    ).collect()
+    assert [(d - T0).days // 30 for d in out["window_start"]] == [1, 3]
+    assert out["message"].to_list()[0].startswith("status fell from aligned to at_risk")
+    assert out["baseline"].to_list() == pytest.approx([0.8, 0.8])
+
+
+def _process_log(switch_day, days=360, every=3):
+    events = []
+    for i, day in enumerate(range(0, days, every)):
+        cycle = ("explore_expectations", "negotiate_terms", "share_information")
+        if day >= switch_day:
+            cycle = ("start_action", "report_progress", "feedback_meeting")
+        events.append(
+            NewEvent(
+                event_id=UUID(int=i + 1),
+                partnership_id="p",
+                activity=cycle[i % 3],
+                timestamp=T0 + timedelta(days=day),
+                participants=(
+                    Participant(actor="a", organization="A", role="manager"),
+                ),
+            )
+        )
+    return new_events_to_frame(events)
+
+
+def test_process_distance_is_zero_for_a_steady_process():
+    spec = RollingWindows(timedelta(days=90), timedelta(days=30))
+    out = compute_process_distance(
+        _process_log(10_000).lazy(), windows=spec, rule=ProcessDriftRule()
+    ).collect()
+    measured = out.filter(pl.col("baseline_edges") > 0)
+    assert measured.height > 0
+    # window edges shift by one event at most: far below the 0.5 threshold
+    assert measured["distance"].max() < 0.1
+
+
+def test_process_drift_fires_once_when_the_process_changes():
+    spec = RollingWindows(timedelta(days=90), timedelta(days=30))
+    out = detect_process_drift(
+        _process_log(180).lazy(), windows=spec, rule=ProcessDriftRule()
+    ).collect()
+    assert out.height == 1
+    start = out["window_start"].item()
+    # the first window holding enough new edges after day 180
+    assert T0 + timedelta(days=90) <= start <= T0 + timedelta(days=180)
+    assert out["value"].item() >= 0.5
+
+
+def test_detect_drift_applies_cooldown_and_disabled_rules():
+    frame = _process_log(180)
+    spec = RollingWindows(timedelta(days=90), timedelta(days=30))
+    indicators = compute_indicators(frame, windows=spec)
+    rules = AlertRules.model_validate(
+        {"process_drift": {"threshold": 0.05, "min_edges": 1, "cooldown_days": 0}}
+    )
+    many = detect_drift(indicators, frame=frame, windows=spec, rules=rules)
+    quiet = AlertRules.model_validate(
+        {"process_drift": {"threshold": 0.05, "min_edges": 1, "cooldown_days": 1000}}
+    )
+    few = detect_drift(indicators, frame=frame, windows=spec, rules=quiet)
+    assert few.filter(pl.col("signal") == "process_drift").height == 1
+    assert many.filter(pl.col("signal") == "process_drift").height >= 1
+    off = AlertRules.model_validate(
+        {
+            k: {"enabled": False}
+            for k in ("score_drift", "status_crossing", "process_drift")
+        }
+    )
+    assert detect_drift(indicators, frame=frame, windows=spec, rules=off).is_empty()
