@@ -117,6 +117,8 @@ ACTIVITY_STAGE: Final = MappingProxyType(
         "member_joined": None,
         "member_left": None,
         "alert_raised": None,
+        # written by the privacy adapter when a person's key is deleted
+        "personal_data_erased": None,
     }
 )
 ACTIVITIES: Final = tuple(ACTIVITY_STAGE)
