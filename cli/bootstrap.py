@@ -9,7 +9,7 @@ from adapters.clock import SystemClock
 from engine.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from engine.ports import EventStore
+    from engine.ports import AlertSink, EventStore
 
 DEFAULT_STORE = "./partnermine.db"
 
@@ -36,3 +36,18 @@ def open_store(url: str, *, create: bool = False) -> EventStore:
         msg = f"no store at {url}: run `partnermine init --store {url}` first"
         raise NotFoundError(msg)
     return SqliteEventStore(path, clock=clock, create=create)
+
+
+def build_alert_sinks(
+    *, jsonl: str | None, webhook: str | None, retries: int = 3, backoff: float = 0.5
+) -> list[tuple[str, AlertSink]]:
+    """Return the configured outbox sinks as (checkpoint name, sink) pairs."""
+    from adapters.sinks import JsonLinesSink, WebhookSink
+
+    sinks: list[tuple[str, AlertSink]] = []
+    if jsonl:
+        sinks.append((f"jsonl:{Path(jsonl).resolve()}", JsonLinesSink(Path(jsonl))))
+    if webhook:
+        sink = WebhookSink(webhook, retries=retries, backoff=backoff)
+        sinks.append((f"webhook:{webhook}", sink))
+    return sinks
