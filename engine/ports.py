@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+    from pathlib import Path
 
     import polars as pl
 
@@ -23,7 +24,10 @@ __all__ = [
     "AppendReport",
     "Checkpoint",
     "Clock",
+    "ConformanceChecker",
     "EventStore",
+    "ModelDiscoverer",
+    "ProcessModel",
 ]
 
 
@@ -136,4 +140,49 @@ class AlertSink(Protocol):
 
     def deliver(self, alerts: Sequence[dict[str, object]]) -> None:
         """Deliver ``alerts``; raise :class:`engine.errors.AdapterError` on failure."""
+        ...
+
+
+class ProcessModel(Protocol):
+    """A process model held by an adapter (Petri net, process tree, BPMN).
+
+    The engine never looks inside; it passes models between a
+    :class:`ModelDiscoverer`, a :class:`ConformanceChecker` and a writer.
+    """
+
+    @property
+    def kind(self) -> str:
+        """Return what the model is (``petri_net``, ``process_tree``, ``bpmn``...)."""
+        ...
+
+    def write_model(self, path: Path) -> None:
+        """Write the model to ``path``; the extension picks the format."""
+        ...
+
+
+class ModelDiscoverer(Protocol):
+    """Discovers a process model from an event frame (inductive, heuristics...)."""
+
+    def discover_model(
+        self,
+        frame: pl.DataFrame,
+        *,
+        algorithm: str,
+        noise_threshold: float | None = None,
+    ) -> ProcessModel:
+        """Return the model ``algorithm`` discovers from ``frame``."""
+        ...
+
+
+class ConformanceChecker(Protocol):
+    """Replays partnerships on a model; one fitness row per partnership."""
+
+    def check_fitness(
+        self,
+        frame: pl.DataFrame,
+        *,
+        model: ProcessModel | None = None,
+        method: str = "token",
+    ) -> pl.DataFrame:
+        """Return ``case:concept:name``, ``variant_id``, ``fitness``, ``is_fit``, ..."""
         ...
