@@ -12,6 +12,7 @@ Rules come from the ``[alerts]`` table of a TOML file; defaults::
     delta = 0.05                # tolerated drop per window before it accumulates
     threshold = 0.3             # lambda: alarm when the accumulated drop exceeds it
     min_windows = 3             # windows of baseline before any alarm
+    smoothing_windows = 3       # causal running median before the test (1: none)
     cooldown_days = 90
 
     [alerts.status_crossing]    # status falls (aligned > at_risk > disorder)
@@ -85,6 +86,7 @@ class ScoreDriftRule(BaseModel):
     delta: float = Field(default=0.05, ge=0.0)
     threshold: float = Field(default=0.3, gt=0.0)
     min_windows: int = Field(default=3, ge=1)
+    smoothing_windows: int = Field(default=3, ge=1)
     cooldown_days: float = Field(default=90.0, ge=0.0)
 
 

@@ -8,7 +8,11 @@ is complete once the partnership has an event at or after its end), so that a
 window's verdict never changes as the log grows:
 
 * **Page-Hinkley** (Page 1954; Hinkley 1971) on each partnership's series of
-  non-null alignment scores ``x_1..x_t``: with the running mean
+  non-null alignment scores, first passed through a causal running median of
+  ``smoothing_windows`` (3) windows: a window that happens to catch only a few
+  events gives an impulsive outlier, which the median removes, while a
+  sustained drop passes after one more window. On the smoothed ``x_1..x_t``,
+  with the running mean
   ``mean_t = (x_1 + ... + x_t) / t``, ``m_t = sum_{i<=t} (x_i - mean_i + delta)``
   and ``M_t = max_{i<=t} m_i``, the score has dropped when
   ``M_t - m_t > threshold`` (lambda) after at least ``min_windows`` windows;
@@ -93,9 +97,13 @@ def detect_score_drift(
     ...     "alignment_score": x, "complete": True})
     >>> out = detect_score_drift(lf, rule=ScoreDriftRule()).collect()
     >>> out["window_start"].dt.day().to_list(), out["value"].to_list()
-    ([5], [0.3])
+    ([6], [0.3])
     """
-    x = pl.col("alignment_score")
+    raw = pl.col("alignment_score")
+    x = pl.col("_smoothed")
+    smoothed = raw.rolling_median(rule.smoothing_windows, min_samples=1).over(
+        _PID, order_by=WINDOW_INDEX
+    )
     n = pl.int_range(1, pl.len() + 1).over(_PID, order_by=WINDOW_INDEX)
     mean = x.cum_sum().over(_PID, order_by=WINDOW_INDEX) / n
     m = (x - mean + rule.delta).cum_sum().over(_PID, order_by=WINDOW_INDEX)
@@ -104,6 +112,7 @@ def detect_score_drift(
     alarm = (pl.col("_ph") > rule.threshold) & (pl.col("_n") >= rule.min_windows)
     return (
         _scored(indicators)
+        .with_columns(smoothed.alias("_smoothed"))
         .with_columns(statistic.alias("_ph"), n.alias("_n"), baseline.alias("baseline"))
         .filter(_first_of_run(alarm))
         .select(
@@ -112,7 +121,7 @@ def detect_score_drift(
             pl.col(PERIOD).alias("window"),
             WINDOW_START,
             WINDOW_END,
-            x.alias("value"),
+            raw.alias("value"),
             "baseline",
             pl.format(
                 "alignment score fell to {} (Page-Hinkley {} over the running mean {})",

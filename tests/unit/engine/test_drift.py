@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from statistics import median
 from uuid import UUID
 
 import polars as pl
@@ -39,10 +40,11 @@ def series(scores, *, pid="p", statuses=None, complete=None):
     )
 
 
-def page_hinkley_oracle(xs, *, delta, threshold, min_windows):
-    """Naive Page-Hinkley: the first index of each run of alarms."""
+def page_hinkley_oracle(xs, *, delta, threshold, min_windows, smoothing):
+    """Naive Page-Hinkley on a causal running median: first index of each alarm run."""
     total, m, top, fired, before = 0.0, 0.0, float("-inf"), [], False
-    for t, x in enumerate(xs, start=1):
+    smoothed = [median(xs[max(0, i - smoothing + 1) : i + 1]) for i in range(len(xs))]
+    for t, x in enumerate(smoothed, start=1):
         total += x
         m += x - total / t + delta
         top = max(top, m)
@@ -66,7 +68,11 @@ def test_score_drift_matches_naive_page_hinkley(xs):
     rule = ScoreDriftRule()
     out = detect_score_drift(series(xs), rule=rule).collect()
     expected = page_hinkley_oracle(
-        xs, delta=rule.delta, threshold=rule.threshold, min_windows=rule.min_windows
+        xs,
+        delta=rule.delta,
+        threshold=rule.threshold,
+        min_windows=rule.min_windows,
+        smoothing=rule.smoothing_windows,
     )
     got = [(d - T0).days // 30 for d in out["window_start"]]
     assert got == expected
@@ -83,14 +89,21 @@ def test_score_drift_reports_value_and_previous_mean():
 
 
 def test_score_drift_skips_nulls_and_incomplete_windows():
-    xs = [0.8, None, 0.8, 0.8, 0.8, 0.3]
-    complete = [True] * 5 + [False]
+    xs = [0.8, None, 0.8, 0.8, 0.8, 0.3, 0.3]
+    complete = [True] * 6 + [False]
     assert (
         detect_score_drift(series(xs, complete=complete), rule=ScoreDriftRule())
         .collect()
         .is_empty()
     )
     assert detect_score_drift(series(xs), rule=ScoreDriftRule()).collect().height == 1
+
+
+def test_score_drift_ignores_a_single_window_dip():
+    xs = [0.9, 0.9, 0.9, 0.9, 0.2, 0.9, 0.9, 0.9]
+    assert detect_score_drift(series(xs), rule=ScoreDriftRule()).collect().is_empty()
+    unsmoothed = ScoreDriftRule(smoothing_windows=1)
+    assert detect_score_drift(series(xs), rule=unsmoothed).collect().height == 1
 
 
 def test_score_drift_needs_min_windows():
