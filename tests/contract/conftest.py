@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from engine import schema as s
 from engine.memory_store import MemoryEventStore
 from tests.conftest import TickingClock
 
@@ -106,9 +107,61 @@ def _postgres(tmp_path: Path) -> Iterator[StoreHarness]:
         )
 
 
+def _sqlite(tmp_path: Path) -> Iterator[StoreHarness]:
+    import sqlite3
+
+    from adapters.storage.sqlite import SqliteEventStore
+
+    path = tmp_path / "store.db"
+    store = SqliteEventStore(path, clock=TickingClock(), create=True)
+
+    def tamper(position: int, column: str, value: Any) -> None:
+        # Behind the store's back: lift the append-only trigger, edit, restore.
+        coded = {s.ACTIVITY: "activity", s.PHASE: "phase", s.ACTOR: "actor"}
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            (trigger,) = con.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'events_no_update'"
+            ).fetchone()
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DROP TRIGGER events_no_update")
+            if column in coded:
+                con.execute("INSERT OR IGNORE INTO terms (text) VALUES (?)", (value,))
+                con.execute(
+                    f"UPDATE events SET {coded[column]} = "
+                    "(SELECT id FROM terms WHERE text = ?) WHERE position = ?",
+                    (value, position),
+                )
+            else:
+                con.execute(
+                    f"UPDATE events SET {column} = ? WHERE position = ?",
+                    (value, position),
+                )
+            con.execute(trigger)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def raw_update(position: int) -> None:
+        con = sqlite3.connect(path)
+        try:
+            con.execute(
+                "UPDATE events SET attributes = '{}' WHERE position = ?", (position,)
+            )
+            con.commit()
+        finally:
+            con.close()
+
+    def reopen() -> EventStore:
+        return SqliteEventStore(path, clock=TickingClock())
+
+    yield StoreHarness(store=store, tamper=tamper, raw_update=raw_update, reopen=reopen)
+
+
 _FACTORIES: dict[str, Callable[[Path], Iterator[StoreHarness]]] = {
     "memory": _memory,
     "postgres": _postgres,
+    "sqlite": _sqlite,
 }
 
 

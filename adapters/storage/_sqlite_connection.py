@@ -1,0 +1,122 @@
+"""One ADBC connection to a SQLite file: queries to Arrow, ingest, transactions.
+
+The store talks to SQLite only through here, so that driver errors are
+translated to engine errors in one place (eventsourcing maps PEP 249 the same
+way). ADBC moves whole columns between SQLite and Arrow in C: no Python object
+is built per row, in either direction.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import adbc_driver_manager
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+import polars as pl
+
+from engine.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    IntegrityError,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+__all__ = ["SqliteConnection", "translate_driver_errors"]
+
+# The driver infers each column's Arrow type from the first batch; a column
+# that is NULL throughout that batch and text later fails the read. One batch
+# as large as any result makes inference see every row.
+_BATCH_ROWS = str(1 << 30)
+
+
+@contextmanager
+def translate_driver_errors(path: Path) -> Iterator[None]:
+    """Turn ADBC/SQLite errors raised inside the block into engine errors."""
+    try:
+        yield
+    except adbc_driver_manager.IntegrityError as e:
+        text = str(e)
+        if "append-only" in text:
+            raise IntegrityError(text) from e
+        if "event_ids" in text:
+            which = "of this batch"
+            raise DuplicateEventError(which, reason="another writer's content") from e
+        if "streams" in text:
+            # Only a writer that bypassed BEGIN IMMEDIATE can get here.
+            stream = "<written concurrently>"
+            raise ConcurrencyError(stream, -1, -1) from e
+        msg = f"{path}: {text}"
+        raise StoreError(msg) from e
+    except (adbc_driver_manager.Error, OSError) as e:
+        msg = f"{path}: {e}"
+        raise StoreError(msg) from e
+
+
+class SqliteConnection:
+    """A thin wrapper over one ADBC SQLite connection in autocommit mode.
+
+    Transactions are explicit (:meth:`transaction` issues ``BEGIN IMMEDIATE``),
+    because the DB-API's implicit ``BEGIN`` is deferred and would let two
+    writers read the same stream version.
+    """
+
+    def __init__(self, path: Path, *, pragmas: tuple[str, ...]) -> None:
+        self.path = path
+        with translate_driver_errors(path):
+            self._conn = adbc_sqlite.connect(str(path), autocommit=True)
+            for pragma in pragmas:
+                self.fetch_rows(pragma)
+
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
+        """Run one statement that returns no rows."""
+        with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
+            cur.execute(sql, parameters or None)
+
+    def fetch_rows(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        """Return the rows of a small query as tuples."""
+        with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
+            cur.execute(sql, parameters or None)
+            return list(cur.fetchall())
+
+    def fetch_frame(self, sql: str, parameters: tuple[Any, ...] = ()) -> pl.DataFrame:
+        """Return the result of a query as a polars frame, through Arrow."""
+        with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
+            cur.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": _BATCH_ROWS}
+            )
+            cur.execute(sql, parameters or None)
+            table = cur.fetch_arrow_table()
+        frame = pl.from_arrow(table)
+        if not isinstance(
+            frame, pl.DataFrame
+        ):  # pragma: no cover - Table gives a frame
+            msg = "expected a table from the driver"
+            raise StoreError(msg)
+        return frame
+
+    def ingest(self, table: str, frame: pl.DataFrame) -> None:
+        """Load ``frame`` into a new temporary ``table`` (replacing any)."""
+        data = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
+            cur.adbc_ingest(table, data, mode="replace", temporary=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one ``BEGIN IMMEDIATE`` write transaction."""
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        with translate_driver_errors(self.path):
+            self._conn.close()
