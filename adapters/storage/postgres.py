@@ -96,6 +96,10 @@ _TEXT_COLUMNS: Final = (
 _PARTICIPANTS_JSON: Final = pl.Struct({"p": pl.List(s.PARTICIPANT_DTYPE)})
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TS_FORMAT: Final = "%Y-%m-%d %H:%M:%S%.6f+00"
+# A comma-separated hex parameter as bytea[].
+_BYTEA_ARRAY: Final = (
+    "ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(%s, ',')) AS h)"
+)
 _DDL_LOCK: Final = 7_310_251_001  # pg_advisory_xact_lock key for schema creation
 
 _DDL: Final = """
@@ -228,6 +232,15 @@ def check_expected_version(
     actual = int(versions.item()) if versions.len() else 0
     if actual != expected_version:
         raise ConcurrencyError(partnership_id, expected_version, actual)
+
+
+def _hex_list(texts: pl.Series) -> str:
+    """Return the distinct texts as comma-separated hex of their UTF-8 (one parameter).
+
+    One text parameter instead of a ``bytea[]`` list: psycopg dumps arrays
+    element by element in Python, this is one polars string kernel.
+    """
+    return texts.unique().str.encode("hex").str.join(",").item() or ""
 
 
 def _hex_literal(expr: pl.Expr) -> pl.Expr:
@@ -433,10 +446,9 @@ class PostgresEventStore:
 
     @staticmethod
     def _existing_ids(cur: psycopg.Cursor[Any], event_ids: pl.Series) -> pl.DataFrame:
-        raw = event_ids.str.replace_all("-", "").str.decode("hex")
         cur.execute(
-            "SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY(%s)",
-            (raw.to_list(),),
+            f"SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY({_BYTEA_ARRAY})",
+            (event_ids.str.replace_all("-", "").str.join(",").item(),),
         )
         return pl.DataFrame(
             cur.fetchall(),
@@ -456,8 +468,8 @@ class PostgresEventStore:
             "SELECT p.name, h.version, h.hash, p.id FROM pm_partnerships p "
             "JOIN LATERAL (SELECT version, hash FROM pm_events e "
             "WHERE e.partnership = p.id ORDER BY version DESC LIMIT 1) h ON true "
-            "WHERE p.name = ANY(%s)",
-            (partnership_ids.unique().cast(pl.Binary).to_list(),),
+            f"WHERE p.name = ANY({_BYTEA_ARRAY})",
+            (_hex_list(partnership_ids),),
         )
         rows = pl.DataFrame(
             cur.fetchall(),
@@ -480,13 +492,16 @@ class PostgresEventStore:
     def _insert_partnerships(
         cur: psycopg.Cursor[Any], names: pl.Series
     ) -> pl.DataFrame:
-        raw = names.unique().cast(pl.Binary).to_list()
+        raw = _hex_list(names)
         cur.execute(
-            "INSERT INTO pm_partnerships (name) SELECT unnest(%s::bytea[]) "
+            f"INSERT INTO pm_partnerships (name) SELECT unnest({_BYTEA_ARRAY}) "
             "ON CONFLICT (name) DO NOTHING",
             (raw,),
         )
-        cur.execute("SELECT name, id FROM pm_partnerships WHERE name = ANY(%s)", (raw,))
+        cur.execute(
+            f"SELECT name, id FROM pm_partnerships WHERE name = ANY({_BYTEA_ARRAY})",
+            (raw,),
+        )
         return pl.DataFrame(
             cur.fetchall(),
             schema={"name": pl.Binary, "_pid_key": pl.Int32},
