@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import polars as pl
 
 from cli.bootstrap import build_alert_sinks, open_store
 from cli.errors import EXIT_FAILURE
-from cli.output import emit, render_table, to_json
+from cli.output import emit, to_json
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig, WindowConfig, read_toml_tables
 from engine.errors import ConfigError
@@ -20,8 +21,6 @@ from engine.watching import raise_new_alerts, run_watch_step
 from engine.windows import LifecycleStages, parse_periods
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from engine.ports import AlertSink, EventStore
     from engine.windows import WindowSpec
 
@@ -106,6 +105,23 @@ def _read_all(store_url: str) -> pl.DataFrame:
         store.close()
 
 
+def _render_indicator_table(frame: pl.DataFrame) -> str:
+    """Return the readable table: no window bounds, values to two decimals."""
+    view = frame.drop("window_start", "window_end").with_columns(
+        pl.col(pl.Float64).round(2)
+    )
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        tbl_width_chars=1000,
+        fmt_str_lengths=40,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+    ):
+        return str(view)
+
+
 def _write_indicators(
     frame: pl.DataFrame, output_format: str, out: Path | None
 ) -> None:
@@ -120,7 +136,7 @@ def _write_indicators(
     elif output_format == "json":
         text = to_json(frame) + "\n"
     else:
-        text = render_table(frame, max_rows=-1) + "\n"
+        text = _render_indicator_table(frame) + "\n"
     if out is None:
         click.echo(text, nl=False)
     else:
