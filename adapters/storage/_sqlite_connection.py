@@ -69,8 +69,12 @@ class SqliteConnection:
         self.path = path
         with translate_driver_errors(path):
             self._conn = adbc_sqlite.connect(str(path), autocommit=True)
+        try:
             for pragma in pragmas:
                 self.fetch_rows(pragma)
+        except StoreError:
+            self.close()
+            raise
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
         """Run one statement that returns no rows."""
