@@ -6,10 +6,10 @@ import pytest
 
 from tests.conftest import LOGS
 
-# The two larger logs take seconds to parse and replay: slow (make test-all).
+# The larger logs take seconds to parse and replay through pm4py: marked slow.
 REAL_LOGS = (
     "running-example.xes",
-    "08_receipt.xes.gz",
+    pytest.param("08_receipt.xes.gz", marks=pytest.mark.slow),
     pytest.param("helpdesk.xes.gz", marks=pytest.mark.slow),
     pytest.param("06_bpic2013_closed.xes.gz", marks=pytest.mark.slow),
 )

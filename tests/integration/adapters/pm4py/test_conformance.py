@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import pm4py
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.pm4py.conformance import (
     Pm4pyConformanceChecker,
@@ -148,3 +150,31 @@ def test_non_pm4py_model_is_refused():
 
     with pytest.raises(AdapterError, match="Pm4pyModel"):
         compute_fitness(frame_of({"p": ["initiate_partnership"]}), model=Other())
+
+
+def test_native_replay_equals_pm4py_replay_on_an_unfitting_heuristics_net(real_log):
+    from adapters.pm4py.discovery import discover_heuristics_model
+
+    _, frame = real_log
+    model = discover_heuristics_model(frame, noise_threshold=0.9)
+    native = compute_fitness(frame, model=model)
+    assert native.equals(compute_fitness(frame, model=model, replayer="pm4py"))
+    assert not native["is_fit"].all()
+
+
+CANONICAL = [*s.ACTIVITY_STAGE, "unknown_activity"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(CANONICAL), min_size=1, max_size=8),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_native_replay_equals_pm4py_on_random_traces_of_the_reference(traces):
+    frame = frame_of({f"p{i}": trace for i, trace in enumerate(traces)})
+    model = build_reference_net()
+    native = compute_fitness(frame, model=model)
+    assert native.equals(compute_fitness(frame, model=model, replayer="pm4py"))
