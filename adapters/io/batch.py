@@ -1,0 +1,264 @@
+"""The common end of every importer: ids, mapping, normalization, problems.
+
+An importer builds a raw frame with input column names (timestamps already
+parsed by :mod:`adapters.io.timestamps`), the row or line number of each row in
+the source, and the problems it found itself (bad timestamps, wrong types);
+:func:`finish_batch` turns that into an :class:`ImportedBatch`.
+
+Events without an id get a deterministic UUID (version 5) over their content
+and their occurrence number among identical events, so importing the same file
+twice is a no-op in the store.
+
+Examples
+--------
+>>> import uuid
+>>> content_uuid_series(pl.Series(["a"])).item() == str(uuid.uuid5(IMPORT_NAMESPACE, "a"))
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from operator import methodcaller
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from engine import schema as s
+from engine.errors import ValidationError
+from engine.validation import (
+    apply_activity_mapping,
+    find_invalid_rows,
+    normalize_input_frame,
+    raise_first_invalid,
+    split_valid_rows,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "IMPORT_NAMESPACE",
+    "ImportedBatch",
+    "content_uuid_series",
+    "finish_batch",
+]
+
+IMPORT_NAMESPACE = uuid.UUID("6f1c2b8e-4c1d-5a7e-9b1f-3d2e8a6c4b10")
+PROBLEM_SCHEMA = pl.Schema({"row": pl.Int64, "field": pl.String, "reason": pl.String})
+Unit = Literal["row", "line"]
+_hexdigest = methodcaller("hexdigest")
+_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
+
+
+def content_uuid_series(names: pl.Series) -> pl.Series:
+    """Return ``uuid5(IMPORT_NAMESPACE, name)`` text for every name.
+
+    Only the SHA-1 itself runs per value (hashlib, in C, via ``map``); the
+    UUID layout is a polars expression.
+    """
+    prefix = IMPORT_NAMESPACE.bytes
+    digests = list(
+        map(_hexdigest, map(hashlib.sha1, map(prefix.__add__, map(str.encode, names))))
+    )
+    hexes = pl.Series("h", digests, dtype=pl.String)
+    return (
+        pl.DataFrame({"h": hexes})
+        .select(
+            pl.concat_str(
+                [
+                    pl.col("h").str.slice(0, 8),
+                    pl.lit("-"),
+                    pl.col("h").str.slice(8, 4),
+                    pl.lit("-5"),
+                    pl.col("h").str.slice(13, 3),
+                    pl.lit("-"),
+                    pl.col("h").str.slice(16, 1).replace_strict(_VARIANT),
+                    pl.col("h").str.slice(17, 3),
+                    pl.lit("-"),
+                    pl.col("h").str.slice(20, 12),
+                ]
+            ).alias(s.EVENT_ID)
+        )
+        .to_series()
+    )
+
+
+def _content_names(frame: pl.DataFrame) -> pl.Series:
+    """Return the uuid5 name of each event: what it is, and which occurrence.
+
+    Events equal in partnership, activity, timestamp, actor and organization
+    are told apart by their occurrence number in the source (file order).
+    """
+    parts = [s.PARTNERSHIP_ID, s.ACTIVITY, s.TIMESTAMP, s.ACTOR, s.ORGANIZATION]
+    fields = [
+        (pl.col(p).dt.epoch("us") if p == s.TIMESTAMP else pl.col(p))
+        .cast(pl.String)
+        .fill_null("~")
+        for p in parts
+        if p in frame.columns
+    ]
+    keyed = frame.select(pl.concat_str(fields, separator="\x1f").alias("key"))
+    repeated = keyed.select(pl.col("key").is_duplicated().any()).item()
+    occurrence = (
+        pl.int_range(pl.len()).over("key").cast(pl.String) if repeated else pl.lit("0")
+    )
+    return keyed.select(
+        pl.concat_str([pl.col("key"), occurrence], separator="\x1f")
+    ).to_series()
+
+
+def _fill_event_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    generated = content_uuid_series(_content_names(frame))
+    if s.EVENT_ID not in frame.columns:
+        return frame.with_columns(generated)
+    return frame.with_columns(
+        pl.coalesce(pl.col(s.EVENT_ID).cast(pl.String), generated).alias(s.EVENT_ID)
+    )
+
+
+@dataclass(frozen=True)
+class ImportedBatch:
+    """Events read from one source, normalized, with every problem found.
+
+    Attributes
+    ----------
+    frame
+        All rows, cast to :data:`engine.schema.INPUT_SCHEMA`.
+    source_rows
+        For each frame row, its row (1-based data row) or line in the source.
+    problems
+        ``(row, field, reason)`` per problem; ``row`` is the 0-based frame row.
+    source
+        The file the events came from.
+    unit
+        ``"row"`` or ``"line"``: what ``source_rows`` counts.
+    original
+        The source values of each frame row (as text), for reject files.
+    labels
+        Event column -> the source's name for it, used in messages.
+    """
+
+    frame: pl.DataFrame
+    source_rows: pl.Series
+    problems: pl.DataFrame
+    source: str
+    unit: Unit
+    original: pl.DataFrame
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def raise_if_invalid(self) -> None:
+        """Raise a :class:`ValidationError` naming the first problem, if any."""
+        if self.problems.is_empty():
+            return
+        labelled = self.problems.with_columns(
+            pl.col("field").replace(dict(self.labels))
+        )
+        if self.unit == "row":
+            raise_first_invalid(
+                labelled, source=self.source, row_numbers=self.source_rows
+            )
+        row, name, reason = labelled.row(0)
+        line = int(self.source_rows[row])
+        raise ValidationError(reason, source=self.source, line=line, field=name)
+
+    def split_valid(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Return ``(valid rows, rejects)``; rejects hold row/line, field, reason.
+
+        The rejects frame has one row per problem, then the original values.
+        """
+        valid, _ = split_valid_rows(self.frame, self.problems)
+        numbers = pl.DataFrame(
+            {
+                "_i": pl.int_range(0, self.frame.height, eager=True).cast(pl.Int64),
+                self.unit: self.source_rows,
+            }
+        )
+        located = (
+            self.problems.rename({"row": "_i"})
+            .join(numbers, on="_i", how="left", maintain_order="left")
+            .with_columns(pl.col("field").replace(dict(self.labels)))
+        )
+        originals = self.original.with_row_index("_i").with_columns(
+            pl.col("_i").cast(pl.Int64)
+        )
+        rejects = located.join(
+            originals, on="_i", how="left", maintain_order="left", suffix="_source"
+        ).select(self.unit, "field", "reason", *self.original.columns)
+        return valid, rejects
+
+    @property
+    def partnerships(self) -> int:
+        """Return the number of distinct partnerships in the batch."""
+        return int(self.frame[s.PARTNERSHIP_ID].n_unique())
+
+
+def _merge_problems(found: pl.DataFrame, own: pl.DataFrame | None) -> pl.DataFrame:
+    if own is None or own.is_empty():
+        return found
+    own = own.cast(dict(PROBLEM_SCHEMA))  # type: ignore[arg-type]
+    merged = pl.concat(
+        [
+            own.with_columns(pl.lit(0).alias("o")),
+            found.with_columns(pl.lit(1).alias("o")),
+        ]
+    )
+    return (
+        merged.sort("row", "o", maintain_order=True)
+        .unique(subset=["row", "field"], keep="first", maintain_order=True)
+        .drop("o")
+    )
+
+
+def finish_batch(
+    raw: pl.DataFrame,
+    *,
+    source: str,
+    source_rows: pl.Series,
+    unit: Unit,
+    problems: pl.DataFrame | None = None,
+    mapping: Mapping[str, str] | None = None,
+    original: pl.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> ImportedBatch:
+    """Return the :class:`ImportedBatch` of a raw importer frame.
+
+    Parameters
+    ----------
+    raw
+        Columns named as :data:`engine.schema.INPUT_SCHEMA` (a subset).
+    source
+        The file name, for error messages.
+    source_rows
+        Row or line number in the source of each raw row.
+    unit
+        What ``source_rows`` counts.
+    problems
+        Problems the importer found itself (0-based rows).
+    mapping
+        Activity renames applied after ids are assigned.
+    original
+        Source values per row, kept for reject files (default: ``raw``).
+    labels
+        Event column -> the source's name for it (for messages).
+
+    Raises
+    ------
+    ValidationError
+        A required column is missing, or a column cannot take its type.
+    """
+    with_ids = _fill_event_ids(raw)
+    mapped = apply_activity_mapping(with_ids, mapping or {})
+    frame = normalize_input_frame(mapped, source=source)
+    merged = _merge_problems(find_invalid_rows(frame), problems)
+    return ImportedBatch(
+        frame=frame,
+        source_rows=source_rows.cast(pl.Int64).alias(unit),
+        problems=merged,
+        source=source,
+        unit=unit,
+        original=original if original is not None else raw,
+        labels=dict(labels or {}),
+    )

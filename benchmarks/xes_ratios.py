@@ -1,0 +1,185 @@
+"""Print XES import speed of partnermine vs pm4py.read_xes, side by side, in one run.
+
+Usage::
+
+    .venv/bin/python benchmarks/xes_ratios.py [--events 200000] [--repeat 3] [--skip-pm4py-large]
+
+For each real log in /work/shared/data/logs and a synthetic XES of ``--events``
+events (BPI-2012-like: 8 attributes per event, ~20 events per trace), prints
+events/s of both readers (best of ``--repeat``), the ratio, and the peak RSS
+of a separate process that streams the synthetic file (resource.getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+LOGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "logs"
+REAL_LOGS = (
+    "running-example.xes",
+    "08_receipt.xes.gz",
+    "helpdesk.xes.gz",
+    "06_bpic2013_closed.xes.gz",
+)
+_ACTIVITIES = [
+    f"A_{name}"
+    for name in (
+        "SUBMITTED",
+        "PARTLYSUBMITTED",
+        "PREACCEPTED",
+        "ACCEPTED",
+        "FINALIZED",
+        "APPROVED",
+        "REGISTERED",
+        "ACTIVATED",
+        "DECLINED",
+        "CANCELLED",
+    )
+] + [
+    f"W_{name}"
+    for name in (
+        "Afhandelen leads",
+        "Completeren aanvraag",
+        "Nabellen offertes",
+        "Valideren aanvraag",
+        "Beoordelen fraude",
+    )
+]
+_LIFECYCLE = ("SCHEDULE", "START", "COMPLETE")
+
+
+def write_synthetic_xes(
+    path: Path, *, events: int, per_trace: int = 20, seed: int = 7
+) -> Path:
+    """Write a BPI-2012-like XES (gzip when the name ends in .gz) with ``events`` events."""
+    rng = random.Random(seed)
+    start = datetime(2011, 10, 1, tzinfo=UTC)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" ?>\n'
+        '<log xes.version="1.0" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
+        '\t<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
+        '\t<global scope="event">\n\t\t<string key="concept:name" value="__INVALID__"/>\n\t</global>\n'
+        '\t<classifier name="Activity" keys="concept:name lifecycle:transition"/>\n'
+    ]
+    n = 0
+    trace = 0
+    while n < events:
+        trace += 1
+        t = start + timedelta(minutes=rng.randrange(600_000))
+        out.append(
+            f'\t<trace>\n\t\t<date key="REG_DATE" value="{t.isoformat(timespec="milliseconds")}"/>\n'
+        )
+        out.append(
+            f'\t\t<string key="concept:name" value="{170000 + trace}"/>\n\t\t<string key="AMOUNT_REQ" value="{rng.randrange(500, 50000)}"/>\n'
+        )
+        for _ in range(min(per_trace, events - n)):
+            t += timedelta(seconds=rng.randrange(1, 90_000))
+            ts = t.astimezone().isoformat(timespec="milliseconds")
+            out.append(
+                "\t\t<event>\n"
+                f'\t\t\t<string key="org:resource" value="{rng.randrange(10000, 11200)}"/>\n'
+                f'\t\t\t<string key="lifecycle:transition" value="{rng.choice(_LIFECYCLE)}"/>\n'
+                f'\t\t\t<string key="concept:name" value="{rng.choice(_ACTIVITIES)}"/>\n'
+                f'\t\t\t<date key="time:timestamp" value="{ts}"/>\n'
+                f'\t\t\t<int key="amount" value="{rng.randrange(100000)}"/>\n'
+                f'\t\t\t<float key="score" value="{rng.random():.6f}"/>\n'
+                f'\t\t\t<boolean key="flag" value="{"true" if rng.random() < 0.5 else "false"}"/>\n'
+                f'\t\t\t<string key="note" value="note &amp; {rng.randrange(50)}"/>\n'
+                "\t\t</event>\n"
+            )
+            n += 1
+        out.append("\t</trace>\n")
+    out.append("</log>\n")
+    data = "".join(out).encode()
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6)
+    path.write_bytes(data)
+    return path
+
+
+def time_ours(path: Path, repeat: int) -> tuple[float, int]:
+    """Return (best seconds, events) of partnermine's read_xes."""
+    from adapters.io.xes import read_xes
+
+    best, count = float("inf"), 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        batch = read_xes(path)
+        best = min(best, time.perf_counter() - t)
+        count = batch.frame.height
+    return best, count
+
+
+def time_pm4py(path: Path, repeat: int) -> tuple[float, int]:
+    """Return (best seconds, events) of pm4py.read_xes (dataframe)."""
+    warnings.simplefilter("ignore")
+    import pm4py
+
+    best, count = float("inf"), 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        df = pm4py.read_xes(
+            str(path), return_legacy_log_object=False, show_progress_bar=False
+        )
+        best = min(best, time.perf_counter() - t)
+        count = len(df)
+    return best, count
+
+
+def peak_rss_mb(path: Path) -> float:
+    """Return the peak RSS (MB) of a fresh process that imports ``path``."""
+    code = (
+        "import resource, sys; from adapters.io.xes import read_xes; "
+        "b = read_xes(sys.argv[1]); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip())
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-pm4py-large", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic = write_synthetic_xes(
+            Path(tmp) / f"synthetic_{args.events}.xes.gz", events=args.events
+        )
+        for path in [*(LOGS / name for name in REAL_LOGS), synthetic]:
+            big = path == synthetic
+            ours, n = time_ours(path, 1 if big else args.repeat)
+            if big and args.skip_pm4py_large:
+                theirs, m = float("nan"), n
+            else:
+                theirs, m = time_pm4py(path, 1 if big else args.repeat)
+            rows.append((path.name, n, m, n / ours, m / theirs, theirs / ours))
+        rss = peak_rss_mb(synthetic)
+    print(f"{'log':34} {'events':>8} {'ours ev/s':>12} {'pm4py ev/s':>12} {'ratio':>7}")
+    for name, n, m, ours_rate, their_rate, ratio in rows:
+        print(
+            f"{name:34} {n:8d} {ours_rate:12,.0f} {their_rate:12,.0f} {ratio:7.1f}x"
+            + ("" if n == m else f"  (pm4py read {m})")
+        )
+    print(f"peak RSS importing the synthetic log in a fresh process: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
