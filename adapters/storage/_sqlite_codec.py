@@ -13,6 +13,7 @@ than parsing JSON per row, and no user text can collide with the separators.
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 
 from engine import schema as s
 
@@ -25,7 +26,9 @@ __all__ = [
     "decode_event_rows",
     "encode_event_ids",
     "encode_event_rows",
+    "explode_participants",
     "hex_from_bytes",
+    "split_participants",
 ]
 
 # Event columns stored as ids into ``terms``.
@@ -76,22 +79,21 @@ def decode_event_ids(column: str) -> pl.Expr:
     return pl.concat_str([hexed.str.slice(a, b) for a, b in _UUID_PARTS], separator="-")
 
 
-def _exploded_participants(frame: pl.DataFrame) -> pl.DataFrame:
-    """Return one row per participant: ``_row`` and its three text fields."""
+def explode_participants(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per participant of an event frame: its three text fields."""
     return (
-        frame.select(pl.int_range(pl.len()).alias("_row"), s.PARTICIPANTS)
+        frame.select(s.PARTICIPANTS)
         .filter(pl.col(s.PARTICIPANTS).list.len() > 0)
         .explode(s.PARTICIPANTS)
-        .select(
-            "_row",
-            *(pl.col(s.PARTICIPANTS).struct.field(f).alias(f"_{f}") for f in _FIELDS),
-        )
+        .select(pl.col(s.PARTICIPANTS).struct.field(f).alias(f"_{f}") for f in _FIELDS)
     )
 
 
-def collect_terms(frame: pl.DataFrame) -> pl.Series:
-    """Return the distinct strings of ``frame`` that ``terms`` must hold."""
-    people = _exploded_participants(frame)
+def collect_terms(frame: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
+    """Return the distinct strings of ``frame`` that ``terms`` must hold.
+
+    ``people`` is :func:`explode_participants` of ``frame``.
+    """
     parts = [frame[c].drop_nulls().unique() for c in DIMENSIONS]
     parts += [people[f"_{f}"].drop_nulls().unique() for f in _FIELDS]
     return pl.concat([p.alias("text") for p in parts]).unique(maintain_order=True)
@@ -103,34 +105,45 @@ def _to_ids(column: str, terms: pl.DataFrame) -> pl.Expr:
     )
 
 
-def _encode_participants(frame: pl.DataFrame, terms: pl.DataFrame) -> pl.Series:
-    code = pl.concat_str(
-        [_to_ids(f"_{f}", terms).cast(pl.String).fill_null("") for f in _FIELDS],
-        separator=":",
+def _offsets(lengths: pl.Series) -> pa.Array:
+    ends = lengths.fill_null(0).cast(pl.Int64).cum_sum()
+    return pa.concat_arrays(
+        [pa.array([0], pa.int64()), ends.to_arrow().cast(pa.int64())]
     )
-    joined = (
-        _exploded_participants(frame)
-        .group_by("_row", maintain_order=True)
-        .agg(code.str.join(";").alias("_code"))
+
+
+def _group_by_lengths(values: pl.Series, lengths: pl.Series) -> pl.Series:
+    """Return consecutive runs of ``values`` as lists of the given lengths.
+
+    A null length gives a null list. Built from Arrow offsets: no group-by.
+    """
+    array = pa.LargeListArray.from_arrays(
+        _offsets(lengths),
+        values.to_arrow(compat_level=pl.CompatLevel.oldest()),
+        mask=lengths.is_null().to_arrow(),
     )
-    lengths = frame.select(
-        pl.int_range(pl.len()).alias("_row"),
-        pl.col(s.PARTICIPANTS).list.len().alias("_n"),
-    )
-    return (
-        lengths.join(joined, on="_row", how="left", maintain_order="left")
-        .select(
-            pl.when(pl.col("_n") == 0)
-            .then(pl.lit(""))
-            .otherwise(pl.col("_code"))
-            .alias("participants")
-        )
-        .to_series()
-    )
+    return pl.Series(values.name, array)
+
+
+def _encode_participants(
+    frame: pl.DataFrame, people: pl.DataFrame, terms: pl.DataFrame
+) -> pl.Series:
+    codes = people.select(
+        pl.concat_str(
+            [_to_ids(f"_{f}", terms).cast(pl.String).fill_null("") for f in _FIELDS],
+            separator=":",
+        ).alias("participants")
+    ).to_series()
+    lengths = frame[s.PARTICIPANTS].list.len()
+    return _group_by_lengths(codes, lengths).list.join(";")
 
 
 def encode_event_rows(
-    rows: pl.DataFrame, *, partnerships: pl.DataFrame, terms: pl.DataFrame
+    rows: pl.DataFrame,
+    *,
+    people: pl.DataFrame,
+    partnerships: pl.DataFrame,
+    terms: pl.DataFrame,
 ) -> pl.DataFrame:
     """Return event-frame ``rows`` in the ``events`` table layout.
 
@@ -138,12 +151,14 @@ def encode_event_rows(
     ----------
     rows
         Recorded events (:data:`engine.schema.EVENT_SCHEMA`).
+    people
+        :func:`explode_participants` of ``rows``.
     partnerships
         ``(name, id)`` of every partnership in ``rows``.
     terms
         ``(text, id)`` of every string in :func:`collect_terms` of ``rows``.
     """
-    participants = _encode_participants(rows, terms)
+    participants = _encode_participants(rows, people, terms)
     return rows.select(
         pl.col(s.POSITION).alias("position"),
         encode_event_ids(s.EVENT_ID).alias("event_id"),
@@ -163,30 +178,39 @@ def encode_event_rows(
     ).select(STORED_COLUMNS)
 
 
-def _participant_ids(raw: pl.DataFrame) -> pl.DataFrame:
-    """Return one row per stored participant: ``_row`` and three term ids."""
+def _participant_lengths(raw: pl.DataFrame) -> pl.Series:
+    code = pl.col("participants").cast(pl.String)
+    return raw.select(
+        pl.when(code == "")
+        .then(pl.lit(0, pl.UInt32))
+        .otherwise(code.str.count_matches(";", literal=True) + 1)
+        .alias("_n")
+    ).to_series()
+
+
+def split_participants(raw: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per stored participant: its three term ids, in order."""
     return (
-        raw.select(
-            pl.int_range(pl.len()).alias("_row"),
-            pl.col("participants").cast(pl.String).str.split(";").alias("_p"),
-        )
-        .filter(pl.col("_p").list.first().str.len_bytes() > 0)
-        .explode("_p")
+        raw.select(pl.col("participants").cast(pl.String))
+        .filter(pl.col("participants").str.len_bytes() > 0)
+        .select(pl.col("participants").str.split(";"))
+        .explode("participants")
         .select(
-            "_row",
-            pl.col("_p")
+            pl.col("participants")
             .str.split_exact(":", 2)
             .struct.rename_fields([f"_{f}" for f in _FIELDS])
-            .alias("_s"),
+            .alias("_s")
         )
         .unnest("_s")
         .with_columns(pl.col(f"_{f}").cast(pl.Int64, strict=False) for f in _FIELDS)
     )
 
 
-def collect_term_ids(raw: pl.DataFrame) -> pl.Series:
-    """Return the distinct term ids a stored frame refers to."""
-    people = _participant_ids(raw)
+def collect_term_ids(raw: pl.DataFrame, people: pl.DataFrame) -> pl.Series:
+    """Return the distinct term ids a stored frame refers to.
+
+    ``people`` is :func:`split_participants` of ``raw``.
+    """
     parts = [raw[_STORED[c]].cast(pl.Int64) for c in DIMENSIONS]
     parts += [people[f"_{f}"] for f in _FIELDS]
     return pl.concat([p.alias("id") for p in parts]).drop_nulls().unique()
@@ -202,36 +226,24 @@ def _to_text(column: str, terms: pl.DataFrame) -> pl.Expr:
     )
 
 
-def _decode_participants(raw: pl.DataFrame, terms: pl.DataFrame) -> pl.Series:
-    people = (
-        _participant_ids(raw)
-        .group_by("_row", maintain_order=True)
-        .agg(
-            pl.struct(*(_to_text(f"_{f}", terms).alias(f) for f in _FIELDS)).alias(
-                "_list"
-            )
+def _decode_participants(
+    raw: pl.DataFrame, people: pl.DataFrame, terms: pl.DataFrame
+) -> pl.Series:
+    structs = people.select(
+        pl.struct(*(_to_text(f"_{f}", terms).alias(f) for f in _FIELDS)).alias(
+            s.PARTICIPANTS
         )
-    )
-    empty = pl.Series([[]], dtype=pl.List(s.PARTICIPANT_DTYPE))
-    return (
-        raw.select(
-            pl.int_range(pl.len()).alias("_row"),
-            pl.col("participants").cast(pl.String).alias("_code"),
-        )
-        .join(people, on="_row", how="left", maintain_order="left")
-        .select(
-            pl.when(pl.col("_code") == "")
-            .then(pl.lit(empty).first())
-            .otherwise(pl.col("_list"))
-            .cast(pl.List(s.PARTICIPANT_DTYPE))
-            .alias(s.PARTICIPANTS)
-        )
-        .to_series()
-    )
+    ).to_series()
+    lists = _group_by_lengths(structs, _participant_lengths(raw))
+    return lists.cast(pl.List(s.PARTICIPANT_DTYPE))
 
 
 def decode_event_rows(
-    raw: pl.DataFrame, *, partnerships: pl.DataFrame, terms: pl.DataFrame
+    raw: pl.DataFrame,
+    *,
+    people: pl.DataFrame,
+    partnerships: pl.DataFrame,
+    terms: pl.DataFrame,
 ) -> pl.DataFrame:
     """Return stored rows (``events`` layout) as a raw event frame.
 
@@ -239,6 +251,8 @@ def decode_event_rows(
     ----------
     raw
         Rows as read from ``events`` (columns :data:`STORED_COLUMNS`).
+    people
+        :func:`split_participants` of ``raw``.
     partnerships
         ``(id, name)`` of every partnership ``raw`` refers to.
     terms
@@ -246,7 +260,7 @@ def decode_event_rows(
     """
     if raw.is_empty():
         return pl.DataFrame(schema=s.EVENT_SCHEMA)
-    participants = _decode_participants(raw, terms)
+    participants = _decode_participants(raw, people, terms)
     utc = pl.Datetime("us", "UTC")
     return raw.select(
         pl.col("position").alias(s.POSITION),

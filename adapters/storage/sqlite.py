@@ -50,7 +50,9 @@ from adapters.storage._sqlite_codec import (
     decode_event_rows,
     encode_event_ids,
     encode_event_rows,
+    explode_participants,
     hex_from_bytes,
+    split_participants,
 )
 from adapters.storage._sqlite_connection import SqliteConnection
 from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA
@@ -274,8 +276,11 @@ class SqliteEventStore:
         partnerships = self._ids_of(
             "partnerships", "name", rows[s.PARTNERSHIP_ID].unique()
         )
-        terms = self._ids_of("terms", "text", collect_terms(rows))
-        stored = encode_event_rows(rows, partnerships=partnerships, terms=terms)
+        people = explode_participants(rows)
+        terms = self._ids_of("terms", "text", collect_terms(rows, people))
+        stored = encode_event_rows(
+            rows, people=people, partnerships=partnerships, terms=terms
+        )
         self._conn.ingest("stage", stored)
         columns = ", ".join(STORED_COLUMNS)
         for sql in (
@@ -305,12 +310,14 @@ class SqliteEventStore:
                 f"SELECT id, name FROM partnerships WHERE id {_IN_JSON}",
                 (_json_list(raw["partnership"].unique()),),
             )
+            people = split_participants(raw)
             terms = self._conn.fetch_frame(
                 f"SELECT id, text FROM terms WHERE id {_IN_JSON}",
-                (_json_list(collect_term_ids(raw)),),
+                (_json_list(collect_term_ids(raw, people)),),
             )
         return decode_event_rows(
             raw,
+            people=people,
             partnerships=partnerships.cast({"id": pl.Int64, "name": pl.String}),
             terms=terms.cast({"id": pl.Int64, "text": pl.String}),
         )
