@@ -13,6 +13,7 @@ from adapters.simulation.simulator import (
     TRUTH_DEVIATIONS_SCHEMA,
     TRUTH_PARTNERSHIPS_SCHEMA,
     SimulatedLog,
+    iter_simulation,
     simulate_partnerships,
     write_simulation,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "TRUTH_DEVIATIONS_SCHEMA",
     "TRUTH_PARTNERSHIPS_SCHEMA",
     "SimulatedLog",
+    "iter_simulation",
     "parse_mix",
     "simulate_partnerships",
     "write_simulation",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from adapters.simulation.frame import build_event_frame, partnership_ids
 from adapters.simulation.params import draw_params
@@ -29,16 +30,18 @@ from engine import schema as s
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import datetime
 
     from adapters.simulation.params import Params
     from adapters.simulation.timeline import Schedule
 
 __all__ = [
+    "BATCH_SIZE",
     "TRUTH_DEVIATIONS_SCHEMA",
     "TRUTH_PARTNERSHIPS_SCHEMA",
     "SimulatedLog",
+    "iter_simulation",
     "simulate_partnerships",
     "write_simulation",
 ]
@@ -53,6 +56,7 @@ TRUTH_PARTNERSHIPS_SCHEMA: Final = pl.Schema(
 TRUTH_DEVIATIONS_SCHEMA: Final = pl.Schema(
     {"partnership_id": pl.String(), "rule": pl.String(), "evidence": pl.List(pl.String)}
 )
+BATCH_SIZE: Final = 5000
 _WINDOW_DAYS: Final = 90
 _WINDOW_EVIDENCE: Final = 20
 
@@ -78,13 +82,52 @@ class SimulatedLog:
     truth_deviations: pl.DataFrame
 
 
-def _check_args(partnerships: int, start: datetime) -> None:
+def _check_args(partnerships: int, start: datetime, seed: int) -> None:
+    if seed < 0:
+        msg = f"seed must be a non-negative integer, got {seed}"
+        raise ConfigError(msg)
     if partnerships < 1:
         msg = f"partnerships must be >= 1, got {partnerships}"
         raise ConfigError(msg)
     if start.tzinfo is None:
         msg = f"start must be timezone-aware, got {start.isoformat()}"
         raise ConfigError(msg)
+
+
+def iter_simulation(
+    *,
+    partnerships: int,
+    mix: Mapping[str, float] | None = None,
+    seed: int,
+    start: datetime,
+) -> Iterator[SimulatedLog]:
+    """Yield the simulation in batches of :data:`BATCH_SIZE` partnerships.
+
+    Profiles are assigned over all partnerships at once (so the mix is exact);
+    each batch then draws from its own generator seeded by ``(seed, first
+    index)``, so the result does not depend on how it is consumed, and memory
+    stays bounded for any count. Parameters as :func:`simulate_partnerships`.
+    """
+    _check_args(partnerships, start, seed)
+    profile = assign_profiles(
+        partnerships=partnerships,
+        mix=mix or DEFAULT_MIX,
+        rng=np.random.default_rng(seed),
+    )
+    for first in range(0, partnerships, BATCH_SIZE):
+        rng = np.random.default_rng([seed, first])
+        par = draw_params(profile=profile[first : first + BATCH_SIZE], rng=rng)
+        sl, sched = draw_timeline(par=par, rng=rng)
+        frame = build_event_frame(
+            sl=sl, par=par, sched=sched, seed=seed, start=start, first=first
+        )
+        yield SimulatedLog(
+            events=frame.select(s.INPUT_COLUMNS),
+            truth_partnerships=_truth_partnerships(
+                par, sched, seed=seed, start=start, first=first
+            ),
+            truth_deviations=_truth_deviations(frame, sched=sched),
+        )
 
 
 def simulate_partnerships(
@@ -94,7 +137,7 @@ def simulate_partnerships(
     seed: int,
     start: datetime,
 ) -> SimulatedLog:
-    """Return ``partnerships`` simulated partnerships and their ground truth.
+    """Return ``partnerships`` simulated partnerships and their ground truth, in memory.
 
     Parameters
     ----------
@@ -105,7 +148,8 @@ def simulate_partnerships(
         normalized; the counts per profile honour it exactly. Default
         :data:`adapters.simulation.profiles.DEFAULT_MIX`.
     seed
-        The same seed, count, mix and start give an identical log and truth.
+        A non-negative integer; the same seed, count, mix and start give an
+        identical log and truth.
     start
         Timezone-aware start of observation; partnerships begin during the
         first year and are observed for four years.
@@ -113,26 +157,20 @@ def simulate_partnerships(
     Raises
     ------
     ConfigError
-        A non-positive count, a naive ``start``, or a bad mix.
+        A non-positive count, a negative seed, a naive ``start``, or a bad mix.
     """
-    _check_args(partnerships, start)
-    rng = np.random.default_rng(seed)
-    profile = assign_profiles(
-        partnerships=partnerships, mix=mix or DEFAULT_MIX, rng=rng
+    batches = list(
+        iter_simulation(partnerships=partnerships, mix=mix, seed=seed, start=start)
     )
-    par = draw_params(profile=profile, rng=rng)
-    sl, sched = draw_timeline(par=par, rng=rng)
-    frame = build_event_frame(sl=sl, par=par, sched=sched, seed=seed, start=start)
-    truth = _truth_deviations(frame, sched=sched)
     return SimulatedLog(
-        events=frame.select(s.INPUT_COLUMNS),
-        truth_partnerships=_truth_partnerships(par, sched, seed=seed, start=start),
-        truth_deviations=truth,
+        events=pl.concat([b.events for b in batches]),
+        truth_partnerships=pl.concat([b.truth_partnerships for b in batches]),
+        truth_deviations=pl.concat([b.truth_deviations for b in batches]),
     )
 
 
 def _truth_partnerships(
-    par: Params, sched: Schedule, *, seed: int, start: datetime
+    par: Params, sched: Schedule, *, seed: int, start: datetime, first: int
 ) -> pl.DataFrame:
     base = int(start.astimezone(UTC).timestamp()) * 1_000_000
     drifting = np.isfinite(sched.onset)
@@ -142,7 +180,7 @@ def _truth_partnerships(
     )
     return pl.DataFrame(
         {
-            "partnership_id": partnership_ids(seed, par.n),
+            "partnership_id": partnership_ids(seed, par.n, first=first),
             "profile": pl.Series(list(PROFILES)).gather(par.profile.astype(np.int64)),
             "drift_onset": onset_us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
         }
@@ -201,14 +239,35 @@ def _truth_deviations(frame: pl.DataFrame, *, sched: Schedule) -> pl.DataFrame:
     )
 
 
-def write_simulation(log: SimulatedLog, directory: Path | str) -> Path:
+def write_simulation(
+    log: SimulatedLog | Iterable[SimulatedLog], directory: Path | str
+) -> Path:
     """Write ``events.parquet``, ``truth_partnerships.parquet`` and ``truth_deviations.parquet``.
 
-    Returns the directory (created when missing).
+    ``log`` is a whole simulation or its batches (:func:`iter_simulation`),
+    streamed into one events file so memory stays bounded. Returns the
+    directory (created when missing).
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    log.events.write_parquet(out / "events.parquet")
-    log.truth_partnerships.write_parquet(out / "truth_partnerships.parquet")
-    log.truth_deviations.write_parquet(out / "truth_deviations.parquet")
+    batches = [log] if isinstance(log, SimulatedLog) else log
+    parts: list[pl.DataFrame] = []
+    deviations: list[pl.DataFrame] = []
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in batches:
+            table = batch.events.to_arrow()
+            if writer is None:
+                # lz4: 3x faster than zstd on the nested participants column
+                writer = pq.ParquetWriter(
+                    out / "events.parquet", table.schema, compression="lz4"
+                )
+            writer.write_table(table)
+            parts.append(batch.truth_partnerships)
+            deviations.append(batch.truth_deviations)
+    finally:
+        if writer is not None:
+            writer.close()
+    pl.concat(parts).write_parquet(out / "truth_partnerships.parquet")
+    pl.concat(deviations).write_parquet(out / "truth_deviations.parquet")
     return out
