@@ -50,14 +50,11 @@ _NULL: Final = "~"
 
 
 def _field(expr: pl.Expr) -> pl.Expr:
+    # concat_str is null when any part is null: that null becomes the marker.
     text = expr.cast(pl.String)
-    return (
-        pl.when(text.is_null())
-        .then(pl.lit(_NULL))
-        .otherwise(
-            pl.concat_str([text.str.len_bytes().cast(pl.String), pl.lit(":"), text])
-        )
-    )
+    return pl.concat_str(
+        [text.str.len_bytes().cast(pl.String), pl.lit(":"), text]
+    ).fill_null(pl.lit(_NULL))
 
 
 def _participants_field() -> pl.Expr:
@@ -69,10 +66,8 @@ def _participants_field() -> pl.Expr:
     )
     joined = pl.col(s.PARTICIPANTS).list.eval(one).list.join("")
     count = pl.col(s.PARTICIPANTS).list.len().cast(pl.String)
-    return (
-        pl.when(pl.col(s.PARTICIPANTS).is_null())
-        .then(pl.lit(_NULL))
-        .otherwise(pl.concat_str([count, pl.lit("["), joined, pl.lit("]")]))
+    return pl.concat_str([count, pl.lit("["), joined, pl.lit("]")]).fill_null(
+        pl.lit(_NULL)
     )
 
 
@@ -102,15 +97,15 @@ def content_payload_expr() -> pl.Expr:
 _hexdigest = methodcaller("hexdigest")
 
 
-def _sha256_many(payloads: Iterable[str]) -> list[str]:
+def _sha256_many(payloads: Iterable[bytes]) -> list[str]:
     # map over C callables: no Python-level frame per event.
-    return list(map(_hexdigest, map(hashlib.sha256, map(str.encode, payloads))))
+    return list(map(_hexdigest, map(hashlib.sha256, payloads)))
 
 
 def compute_content_hashes(frame: pl.DataFrame) -> pl.Series:
     """Return the content hash (hex SHA-256) of every row of an input frame."""
-    payloads = frame.select(content_payload_expr()).to_series()
-    return pl.Series(s.CONTENT_HASH, _sha256_many(payloads), dtype=pl.String)
+    payloads = frame.select(content_payload_expr().cast(pl.Binary)).to_series()
+    return pl.Series(s.CONTENT_HASH, _sha256_many(payloads.to_list()), dtype=pl.String)
 
 
 def chain_hash(previous: str, version: int, content_hash: str) -> str:
@@ -134,15 +129,36 @@ def compute_chain_hashes(
         The chain hash of each partnership's last stored event; partnerships
         absent from it start from :data:`GENESIS`.
     """
+    # Vectorized: each row's text after the predecessor, and where a chain
+    # (re)starts. Only the sequential SHA-256 step runs per event.
+    frame = pl.DataFrame(
+        {"p": partnership_ids, "v": versions, "c": content_hashes},
+        schema={"p": pl.String, "v": pl.Int64, "c": pl.String},
+    )
+    starts_here = (pl.int_range(pl.len()) == 0) | (pl.col("p") != pl.col("p").shift(1))
+    prepared = frame.select(
+        pl.when(starts_here)
+        .then(
+            pl.col("p").replace_strict(
+                list(heads), list(heads.values()), default=GENESIS
+            )
+            if heads
+            else pl.lit(GENESIS)
+        )
+        .alias("start"),
+        pl.concat_str([pl.lit(":"), pl.col("v"), pl.lit(":"), pl.col("c")]).alias(
+            "suffix"
+        ),
+    )
     out: list[str] = []
-    previous_pid: str | None = None
+    append = out.append
+    sha256 = hashlib.sha256
     previous = GENESIS
-    for pid, version, content in zip(
-        partnership_ids, versions, content_hashes, strict=True
+    for start, suffix in zip(
+        prepared["start"].to_list(), prepared["suffix"].to_list(), strict=True
     ):
-        if pid != previous_pid:
-            previous = heads.get(pid, GENESIS)
-            previous_pid = pid
-        previous = chain_hash(previous, version, content)
-        out.append(previous)
+        if start is not None:
+            previous = start
+        previous = sha256((previous + suffix).encode()).hexdigest()
+        append(previous)
     return pl.Series(s.HASH, out, dtype=pl.String)
