@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "attributes_from_columns_expr",
+    "attributes_from_long",
     "json_string_expr",
     "json_value_expr",
 ]
@@ -123,4 +124,96 @@ def attributes_from_columns_expr(columns: Mapping[str, pl.DataType]) -> pl.Expr:
         .then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
         .otherwise(pl.lit(None, pl.String))
         .alias(s.ATTRIBUTES)
+    )
+
+
+def _value_json(long: pl.DataFrame) -> pl.DataFrame:
+    """Return ``long`` with ``vj``: each value as JSON text, typed by its kind.
+
+    Rows are grouped by what they need (order is restored by the caller's
+    sort), so each value goes through one encoder only.
+    """
+    kind, value = pl.col("kind"), pl.col("value")
+    as_int = value.cast(pl.Int64, strict=False)
+    as_float = value.cast(pl.Float64, strict=False)
+    lowered = value.str.to_lowercase()
+    textual = ~kind.is_in(["int", "float", "boolean"])
+    escape = value.str.contains(r'["\\\x00-\x1f]')
+    subsets = [
+        long.filter(kind == "int").with_columns(
+            pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).alias("vj")
+        ),
+        long.filter(kind == "float").with_columns(
+            pl.when(as_float.is_finite()).then(as_float.cast(pl.String)).alias("vj")
+        ),
+        long.filter(kind == "boolean").with_columns(
+            pl.when(lowered.is_in(["true", "false"])).then(lowered).alias("vj")
+        ),
+        long.filter(textual & ~escape).with_columns(
+            pl.concat_str([pl.lit('"'), value, pl.lit('"')]).alias("vj")
+        ),
+    ]
+    typed = pl.concat(subsets)
+    # Numbers that do not parse, and strings that need escaping, are strings.
+    odd = pl.concat(
+        [typed.filter(pl.col("vj").is_null()).drop("vj"), long.filter(textual & escape)]
+    )
+    return pl.concat(
+        [
+            typed.filter(pl.col("vj").is_not_null()),
+            odd.with_columns(json_string_expr(value).alias("vj")),
+        ]
+    )
+
+
+def attributes_from_long(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
+    """Return ``(index, attributes)``: one canonical JSON object per index value.
+
+    Parameters
+    ----------
+    long
+        One row per attribute: ``index``, ``key``, ``kind`` (``int``, ``float``,
+        ``boolean`` or anything else for text) and ``value`` (text). Null
+        values are left out; a key given twice for one index keeps its last
+        value (as pm4py does).
+    index
+        The column naming the event.
+
+    Examples
+    --------
+    >>> long = pl.DataFrame({"e": [0, 0, 0, 1], "key": ["b", "a", "b", "a"],
+    ...                      "kind": ["int", "string", "int", "boolean"],
+    ...                      "value": ["1", "x", "2", "TRUE"]})
+    >>> attributes_from_long(long, index="e").rows()
+    [(0, '{"a":"x","b":2}'), (1, '{"a":true}')]
+    """
+    long = long.filter(pl.col("value").is_not_null()).with_row_index("order")
+    keys = (
+        long.select(pl.col("key").unique().sort())
+        .with_row_index("rank")
+        .with_columns(json_string_expr(pl.col("key")).alias("kj"))
+    )
+    fragments = (
+        _value_json(long.join(keys, on="key", how="left"))
+        .select(
+            index,
+            "rank",
+            "order",
+            pl.concat_str(["kj", pl.lit(":"), "vj"]).alias("f"),
+        )
+        .sort(index, "rank", "order")
+    )
+    same_as_next = (pl.col(index) == pl.col(index).shift(-1)) & (
+        pl.col("rank") == pl.col("rank").shift(-1)
+    )
+    return (
+        fragments.filter(~same_as_next.fill_null(value=False))
+        .group_by(index, maintain_order=True)
+        .agg(pl.col("f"))
+        .select(
+            index,
+            pl.concat_str([pl.lit("{"), pl.col("f").list.join(","), pl.lit("}")]).alias(
+                s.ATTRIBUTES
+            ),
+        )
     )

@@ -22,10 +22,12 @@ from __future__ import annotations
 import polars as pl
 
 from engine import schema as s
+from engine.errors import ValidationError
 
 __all__ = [
     "NAIVE_REASON",
     "UNPARSEABLE_REASON",
+    "check_timezone",
     "format_timestamp_expr",
     "parse_timestamps",
 ]
@@ -203,6 +205,27 @@ def parse_timestamps(
     if dtype == pl.Date:
         return parse_timestamps(values.cast(pl.Datetime("us")), timezone=timezone)
     return _parse_text(values, fmt=fmt, zone=timezone)
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` when it is an IANA zone polars knows.
+
+    Raises
+    ------
+    ValidationError
+        Unknown zone.
+
+    Examples
+    --------
+    >>> check_timezone("Europe/Helsinki")
+    'Europe/Helsinki'
+    """
+    try:
+        pl.Series([None], dtype=pl.Datetime("us")).dt.replace_time_zone(name)
+    except pl.exceptions.PolarsError as e:
+        msg = f"unknown time zone {name!r} (use an IANA name such as Europe/Helsinki)"
+        raise ValidationError(msg, field="timezone") from e
+    return name
 
 
 def format_timestamp_expr(*, sep: str = "T") -> pl.Expr:

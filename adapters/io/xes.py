@@ -15,12 +15,12 @@ names the line of any syntax error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
-from adapters.io.jsontext import json_string_expr
+from adapters.io.jsontext import attributes_from_long
 from adapters.io.timestamps import parse_timestamps
 from adapters.io.xes_text import (
     ATTRIBUTE_KINDS,
@@ -168,45 +168,6 @@ def read_xes_parts_lxml(path: Path) -> XesParts:
         raw.close()
 
 
-def _value_json(long: pl.DataFrame) -> pl.DataFrame:
-    """Return ``long`` with ``vj``: each value as JSON text, typed by its kind.
-
-    Rows are grouped by what they need (order is restored by the caller's
-    sort), so each value goes through one encoder only.
-    """
-    kind, value = pl.col("kind"), pl.col("value")
-    as_int = value.cast(pl.Int64, strict=False)
-    as_float = value.cast(pl.Float64, strict=False)
-    lowered = value.str.to_lowercase()
-    textual = ~kind.is_in(["int", "float", "boolean"])
-    escape = value.str.contains(r'["\\\x00-\x1f]')
-    subsets = [
-        long.filter(kind == "int").with_columns(
-            pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).alias("vj")
-        ),
-        long.filter(kind == "float").with_columns(
-            pl.when(as_float.is_finite()).then(as_float.cast(pl.String)).alias("vj")
-        ),
-        long.filter(kind == "boolean").with_columns(
-            pl.when(lowered.is_in(["true", "false"])).then(lowered).alias("vj")
-        ),
-        long.filter(textual & ~escape).with_columns(
-            pl.concat_str([pl.lit('"'), value, pl.lit('"')]).alias("vj")
-        ),
-    ]
-    typed = pl.concat(subsets)
-    # Numbers that do not parse, and strings that need escaping, are strings.
-    odd = pl.concat(
-        [typed.filter(pl.col("vj").is_null()).drop("vj"), long.filter(textual & escape)]
-    )
-    return pl.concat(
-        [
-            typed.filter(pl.col("vj").is_not_null()),
-            odd.with_columns(json_string_expr(value).alias("vj")),
-        ]
-    )
-
-
 def _attribute_rows(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     event_attrs = pl.concat(parts.event_attrs).cast(_EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     trace_attrs = pl.concat(parts.trace_attrs).cast(_TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
@@ -228,43 +189,11 @@ def _attribute_rows(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
             "value",
         )
     )
-    return pl.concat(
-        [own.with_row_index("order"), inherited.with_row_index("order")]
-    ).filter(pl.col("value").is_not_null())
+    return pl.concat([own, inherited]).filter(pl.col("value").is_not_null())
 
 
 def _attributes_json(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
-    long = _attribute_rows(parts, events)
-    keys = (
-        long.select(pl.col("key").unique().sort())
-        .with_row_index("rank")
-        .with_columns(json_string_expr(pl.col("key")).alias("kj"))
-    )
-    fragments = (
-        _value_json(long.join(keys, on="key", how="left"))
-        .select(
-            "event_idx",
-            "rank",
-            "order",
-            pl.concat_str(["kj", pl.lit(":"), "vj"]).alias("f"),
-        )
-        .sort("event_idx", "rank", "order")
-    )
-    # A key given twice in one event: the last one wins (as in pm4py).
-    same_as_next = (pl.col("event_idx") == pl.col("event_idx").shift(-1)) & (
-        pl.col("rank") == pl.col("rank").shift(-1)
-    )
-    return (
-        fragments.filter(~same_as_next.fill_null(value=False))
-        .group_by("event_idx", maintain_order=True)
-        .agg(pl.col("f"))
-        .select(
-            "event_idx",
-            pl.concat_str([pl.lit("{"), pl.col("f").list.join(","), pl.lit("}")]).alias(
-                s.ATTRIBUTES
-            ),
-        )
-    )
+    return attributes_from_long(_attribute_rows(parts, events), index="event_idx")
 
 
 def _special_columns(parts: XesParts) -> pl.DataFrame:
@@ -321,6 +250,7 @@ def read_xes(
     timezone: str | None = None,
     mapping: Mapping[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    parser: Literal["auto", "lxml"] = "auto",
 ) -> ImportedBatch:
     """Return the events of an XES file (plain or gzip) as an :class:`ImportedBatch`.
 
@@ -336,6 +266,9 @@ def read_xes(
         Activity renames (``[activities]`` of a mapping TOML).
     on_progress
         Called with the number of (compressed) bytes read so far.
+    parser
+        ``auto``: the vectorized reader, falling back to lxml for unusual
+        layouts; ``lxml``: always the streaming lxml parser.
 
     Raises
     ------
@@ -344,6 +277,9 @@ def read_xes(
     """
     path = Path(path)
     try:
+        if parser == "lxml":
+            msg = "lxml parser requested"
+            raise UnusualLayout(msg)  # noqa: TRY301 - one fallback path
         parts = scan_xes_text(path, on_progress=on_progress)
     except UnusualLayout:
         parts = read_xes_parts_lxml(path)

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import gzip
+import warnings
+from collections import Counter
+from datetime import UTC
+
+import polars as pl
+import pytest
+
+from adapters.io.xes import read_xes
+from engine import schema as s
+from engine.errors import ValidationError
+from engine.memory_store import MemoryEventStore
+from tests.conftest import LOGS, TickingClock
+
+REAL = [
+    "running-example.xes",
+    "08_receipt.xes.gz",
+    "helpdesk.xes.gz",
+    "06_bpic2013_closed.xes.gz",
+]
+
+
+@pytest.fixture(scope="module")
+def data_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[3] / "data" / "io"
+
+
+def pm4py_frame(path) -> pl.DataFrame:
+    pm4py = pytest.importorskip("pm4py")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = pm4py.read_xes(
+            str(path), return_legacy_log_object=False, show_progress_bar=False
+        )
+    out = pl.DataFrame(
+        {
+            "case": df["case:concept:name"].astype(str).tolist(),
+            "activity": df["concept:name"].astype(str).tolist(),
+            "ts": df["time:timestamp"]
+            .dt.tz_convert("UTC")
+            .dt.tz_localize(None)
+            .tolist(),
+        }
+    )
+    return out.with_columns(
+        pl.col("ts").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    )
+
+
+def triples(frame: pl.DataFrame) -> Counter:
+    return Counter(frame.select(s.PARTNERSHIP_ID, s.ACTIVITY, s.TIMESTAMP).rows())
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_log_matches_pm4py(name):
+    path = LOGS / name
+    ours = read_xes(path)
+    ours.raise_if_invalid()
+    theirs = pm4py_frame(path)
+    assert ours.frame.height == theirs.height
+    assert ours.frame[s.PARTNERSHIP_ID].n_unique() == theirs["case"].n_unique()
+    assert ours.frame[s.ACTIVITY].n_unique() == theirs["activity"].n_unique()
+    assert triples(ours.frame) == Counter(theirs.rows())
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_fast_reader_equals_lxml_reader_on_real_logs(name):
+    fast = read_xes(LOGS / name).frame
+    slow = read_xes(LOGS / name, parser="lxml").frame
+    assert fast.equals(slow)
+
+
+def test_lifecycle_classifier_makes_bpic2013_activities_meaningful():
+    plain = read_xes(LOGS / "06_bpic2013_closed.xes.gz").frame
+    classified = read_xes(
+        LOGS / "06_bpic2013_closed.xes.gz", lifecycle_classifier=True
+    ).frame
+    assert plain[s.ACTIVITY].n_unique() == 4
+    assert classified[s.ACTIVITY].n_unique() > 4
+    assert "Accepted+In Progress" in classified[s.ACTIVITY].to_list()
+    # the lifecycle transition is kept as an attribute either way
+    assert plain[s.ATTRIBUTES].str.contains('"lifecycle:transition"').all()
+
+
+def test_resource_group_offset_and_attributes_are_read():
+    frame = read_xes(LOGS / "running-example.xes").frame
+    first = frame.row(0, named=True)
+    assert first[s.PARTNERSHIP_ID] == "3"
+    assert first[s.ACTOR] == "Pete"
+    assert first[s.TZ_OFFSET] == 3600
+    assert first[s.TIMESTAMP].astimezone(UTC).hour == 13
+    assert first[s.ATTRIBUTES] == (
+        '{"Activity":"register request","Costs":"50","Resource":"Pete","case:creator":"Fluxicon Nitro"}'
+    )
+    bpic = read_xes(LOGS / "06_bpic2013_closed.xes.gz").frame
+    assert bpic[s.ORGANIZATION].null_count() == 0
+
+
+def test_unusual_layout_falls_back_and_matches_pm4py(data_dir):
+    path = data_dir / "unusual.xes"
+    batch = read_xes(path)
+    batch.raise_if_invalid()
+    assert batch.frame.select(
+        s.PARTNERSHIP_ID, s.ACTIVITY, s.ACTOR, s.ORGANIZATION
+    ).rows() == [
+        ("c&1", "Fix été <now>", "ann", None),
+        ("c&1", "close", None, None),
+        ("c2", "open", None, "team A"),
+    ]
+    assert batch.frame[s.TZ_OFFSET].to_list() == [7200, 0, -18000]
+    assert batch.frame[s.ATTRIBUTES].to_list() == [
+        '{"count":7,"nested":"outer"}',
+        '{"ok":true}',
+        None,
+    ]
+    assert triples(batch.frame) == Counter(pm4py_frame(path).rows())
+
+
+def test_gzip_and_plain_give_the_same_events(tmp_path):
+    plain = LOGS / "running-example.xes"
+    packed = tmp_path / "running-example.xes.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_xes(plain).frame.equals(read_xes(packed).frame)
+
+
+def test_small_blocks_give_the_same_events(monkeypatch):
+    import adapters.io.xes_text as xes_text
+
+    whole = read_xes(LOGS / "08_receipt.xes.gz").frame
+    monkeypatch.setattr(xes_text, "DEFAULT_BLOCK_BYTES", 50_000)
+    monkeypatch.setattr(
+        xes_text.scan_xes_text,
+        "__kwdefaults__",
+        {"block_bytes": 50_000, "on_progress": None},
+    )
+    assert read_xes(LOGS / "08_receipt.xes.gz").frame.equals(whole)
+
+
+def test_reimport_is_an_idempotent_noop():
+    store = MemoryEventStore(clock=TickingClock())
+    frame = read_xes(LOGS / "running-example.xes").frame
+    first = store.append_frame(frame)
+    again = store.append_frame(read_xes(LOGS / "running-example.xes").frame)
+    assert (first.appended, again.appended, again.duplicates) == (42, 0, 42)
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "words"),
+    [
+        ("truncated.xes", 21, "truncated"),
+        ("malformed.xes", 8, "mismatch"),
+        ("not_xes.xes", 2, "not an XES file"),
+    ],
+)
+def test_bad_xes_files_name_the_line(data_dir, name, line, words):
+    with pytest.raises(ValidationError) as info:
+        read_xes(data_dir / name)
+    assert info.value.line == line
+    assert info.value.source.endswith(name)
+    assert words in str(info.value)
+
+
+def test_truncated_gzip_is_a_validation_error(tmp_path):
+    data = gzip.compress((LOGS / "running-example.xes").read_bytes())
+    cut = tmp_path / "cut.xes.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValidationError, match="truncated") as info:
+        read_xes(cut)
+    assert info.value.line is not None
+
+
+def test_text_file_is_not_xes(tmp_path):
+    path = tmp_path / "notes.xes"
+    path.write_text("just some notes\nno tags here\n")
+    with pytest.raises(ValidationError, match="not an XES file"):
+        read_xes(path)
+
+
+def test_naive_timestamps_need_a_zone(data_dir):
+    batch = read_xes(data_dir / "naive.xes")
+    with pytest.raises(ValidationError) as info:
+        batch.raise_if_invalid()
+    assert (info.value.line, info.value.field) == (9, "time:timestamp")
+    assert "naive" in info.value.reason
+    zoned = read_xes(data_dir / "naive.xes", timezone="Europe/Helsinki")
+    assert zoned.frame[s.TZ_OFFSET].to_list() == [0, 10800, 0]
+    # the unparseable one is still reported, on its own line
+    assert zoned.problems.row(0) == (2, s.TIMESTAMP, "unparseable timestamp")
+    assert zoned.source_rows[2] == 13
+
+
+def test_bad_file_leaves_the_store_as_it_was(data_dir):
+    store = MemoryEventStore(clock=TickingClock())
+    store.append_frame(read_xes(LOGS / "running-example.xes").frame)
+    before = store.read_all()
+    with pytest.raises(ValidationError):
+        read_xes(data_dir / "naive.xes").raise_if_invalid()
+    assert store.read_all().equals(before)
+
+
+def test_activity_mapping_is_applied():
+    batch = read_xes(
+        LOGS / "running-example.xes",
+        mapping={"register request": "initiate_partnership"},
+    )
+    activities = batch.frame[s.ACTIVITY].unique().to_list()
+    assert "initiate_partnership" in activities
+    assert "register request" not in activities
+    assert set(
+        batch.frame.filter(pl.col(s.ACTIVITY) == "initiate_partnership")[s.PHASE]
+    ) == {"negotiation"}
