@@ -39,21 +39,20 @@ def translate_driver_errors(path: Path) -> Iterator[None]:
     """Turn ADBC/SQLite errors raised inside the block into engine errors."""
     try:
         yield
-    except adbc_driver_manager.IntegrityError as e:
+    except (adbc_driver_manager.Error, OSError) as e:
+        # The driver reports constraint failures as IntegrityError from a
+        # statement but as InternalError from a bulk ingest: read the text.
         text = str(e)
         if "append-only" in text:
             raise IntegrityError(text) from e
-        if "event_ids" in text:
+        if "UNIQUE constraint failed: event_ids" in text:
             which = "of this batch"
             raise DuplicateEventError(which, reason="another writer's content") from e
-        if "streams" in text:
+        if "UNIQUE constraint failed: streams" in text:
             # Only a writer that bypassed BEGIN IMMEDIATE can get here.
             stream = "<written concurrently>"
             raise ConcurrencyError(stream, -1, -1) from e
         msg = f"{path}: {text}"
-        raise StoreError(msg) from e
-    except (adbc_driver_manager.Error, OSError) as e:
-        msg = f"{path}: {e}"
         raise StoreError(msg) from e
 
 
@@ -103,11 +102,12 @@ class SqliteConnection:
             raise StoreError(msg)
         return frame
 
-    def ingest(self, table: str, frame: pl.DataFrame) -> None:
-        """Load ``frame`` into a new temporary ``table`` (replacing any)."""
+    def ingest(self, table: str, frame: pl.DataFrame, *, temporary: bool) -> None:
+        """Load ``frame`` into ``table``: a new temporary one, or append to it."""
         data = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        mode = "replace" if temporary else "append"
         with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
-            cur.adbc_ingest(table, data, mode="replace", temporary=True)
+            cur.adbc_ingest(table, data, mode=mode, temporary=temporary)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -7,9 +7,8 @@ writes the rows the plan returns. Reads come back through Arrow (ADBC) and are
 decoded with polars expressions, then upcast (:mod:`engine.upcasting`).
 
 The table layout is in :mod:`adapters.storage._sqlite_schema`; bulk writes
-load the encoded frame into a temporary table through ADBC (in C, no Python
-object per row) and copy it with three ``INSERT ... SELECT``, each in the
-order of the B-tree it fills.
+bulk-load the encoded frame through ADBC (in C, no Python object per row)
+into the three tables, each sorted by its own key first.
 
 Examples
 --------
@@ -232,7 +231,7 @@ class SqliteEventStore:
                 tuple(ids["event_id"].to_list()),
             )
         else:
-            self._conn.ingest("batch_ids", ids)
+            self._conn.ingest("batch_ids", ids, temporary=True)
             raw = self._conn.fetch_frame(
                 "SELECT b.event_id, e.content_hash, e.position FROM temp.batch_ids b "
                 f"JOIN event_ids i ON i.event_id = b.event_id {joined}"
@@ -281,19 +280,21 @@ class SqliteEventStore:
         stored = encode_event_rows(
             rows, people=people, partnerships=partnerships, terms=terms
         )
-        self._conn.ingest("stage", stored)
-        columns = ", ".join(STORED_COLUMNS)
-        for sql in (
-            f"INSERT INTO events ({columns}) "
-            f"SELECT {columns} FROM temp.stage ORDER BY position",
-            "INSERT INTO event_ids (event_id, position) "
-            "SELECT event_id, position FROM temp.stage ORDER BY event_id",
-            "INSERT INTO streams (partnership, version, position) "
-            "SELECT partnership, version, position FROM temp.stage "
-            "ORDER BY partnership, version",
-            "DROP TABLE temp.stage",
-        ):
-            self._conn.execute(sql)
+        # Each table is filled in its own key order, so every insert lands at
+        # the end of its B-tree.
+        self._conn.ingest("events", stored, temporary=False)
+        self._conn.ingest(
+            "event_ids",
+            stored.select("event_id", "position").sort("event_id"),
+            temporary=False,
+        )
+        self._conn.ingest(
+            "streams",
+            stored.select("partnership", "version", "position").sort(
+                "partnership", "version"
+            ),
+            temporary=False,
+        )
 
     # -- reading -------------------------------------------------------------
     def _read_raw(
