@@ -105,9 +105,11 @@ class SqliteConnection:
     def ingest(self, table: str, frame: pl.DataFrame, *, temporary: bool) -> None:
         """Load ``frame`` into ``table``: a new temporary one, or append to it."""
         data = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-        mode = "replace" if temporary else "append"
         with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
-            cur.adbc_ingest(table, data, mode=mode, temporary=temporary)
+            if temporary:
+                cur.adbc_ingest(table, data, mode="replace", temporary=True)
+            else:
+                cur.adbc_ingest(table, data, mode="append")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
