@@ -149,7 +149,11 @@ def _participants(frame: pl.DataFrame) -> pl.Series:
 
 
 def _attributes(frame: pl.DataFrame, rest: dict[str, pl.DataType]) -> pl.Series:
-    built = frame.select(attributes_from_columns_expr(rest)).to_series()
+    built = frame.select(
+        attributes_from_columns_expr(rest)
+        if rest
+        else pl.repeat(None, frame.height, dtype=pl.String).alias(s.ATTRIBUTES)
+    ).to_series()
     if s.ATTRIBUTES not in frame.columns:
         return built
     given = frame[s.ATTRIBUTES].cast(pl.String)
