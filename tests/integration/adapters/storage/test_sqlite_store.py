@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_settings_are_in_effect(tmp_path):
         "busy_timeout": 30000,
     }
     store.close()
-    with sqlite3.connect(path) as con:
+    with closing(sqlite3.connect(path)) as con:
         assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
@@ -243,4 +244,25 @@ def test_time_filters_use_utc_microseconds(tmp_path):
         end=datetime(2020, 1, 8),  # naive: read as UTC
     )
     assert picked[s.TIMESTAMP].dt.day().to_list() == [3, 5, 6]
+    store.close()
+
+
+def test_unique_keys_are_a_second_line_of_defence(tmp_path):
+    # Rows a racing writer could have committed that this store's reads miss:
+    # the UNIQUE keys still refuse the append, as engine errors.
+    path = tmp_path / "log.db"
+    store = open_store(path, create=True)
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "INSERT INTO event_ids VALUES (?, 999)", (make_event(5).event_id.bytes,)
+        )
+        con.execute("INSERT INTO partnerships (name) VALUES ('p9')")
+        con.execute(
+            "INSERT INTO streams SELECT id, 1, 998 FROM partnerships WHERE name = 'p9'"
+        )
+    with pytest.raises(DuplicateEventError):
+        store.append("p1", [make_event(5)])
+    with pytest.raises(ConcurrencyError):
+        store.append("p9", [make_event(6, "p9")])
+    assert store.head_position() == 0
     store.close()
