@@ -184,3 +184,10 @@ def test_bad_arguments_are_config_errors():
         simulate_partnerships(partnerships=0, seed=1, start=START)
     with pytest.raises(ConfigError, match="non-negative"):
         simulate_partnerships(partnerships=1, seed=-1, start=START)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_truth_agrees_with_the_oracle_on_thousands_of_partnerships(seed):
+    log = simulate_partnerships(partnerships=2000, seed=seed, start=START)
+    assert check_rules(log.events) == _truth_set(log)
