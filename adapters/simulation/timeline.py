@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Schedule", "draw_timeline"]
 
-_WINDOW = 90.0
 
 
 @dataclass(frozen=True)
