@@ -155,10 +155,12 @@ class SqliteEventStore:
             None if expected_version is None else (partnership_id, expected_version)
         )
         plan, existing = self._record(batch, expected=expected, checkpoint=None)
-        originals = self._read_raw(
-            f"WHERE e.position {_IN_JSON}", (_json_list(existing[s.POSITION]),)
-        )
-        recorded = pl.concat([plan.new_rows, originals])
+        recorded = plan.new_rows
+        if not existing.is_empty():  # idempotent retries return the originals
+            originals = self._read_raw(
+                f"WHERE e.position {_IN_JSON}", (_json_list(existing[s.POSITION]),)
+            )
+            recorded = pl.concat([recorded, originals])
         ordered = batch.select(s.EVENT_ID).join(
             recorded, on=s.EVENT_ID, how="left", maintain_order="left"
         )
