@@ -41,8 +41,8 @@ def render_table(frame: pl.DataFrame, *, max_rows: int = 50) -> str:
     with pl.Config(
         tbl_rows=max_rows,
         tbl_cols=-1,
-        tbl_width_chars=200,
-        fmt_str_lengths=60,
+        tbl_width_chars=400,
+        fmt_str_lengths=160,
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
         tbl_formatting="ASCII_MARKDOWN",
