@@ -12,12 +12,13 @@ makes it exact:
   ``member_joined``) is at or before t, unless its latest ``member_left`` at or
   before t is later than its latest ``member_joined`` at or before t.
 
-Three kernels, each a pure LazyFrame -> LazyFrame function over whole
+Four kernels, each a pure LazyFrame -> LazyFrame function over whole
 partnerships:
 
 * :func:`explode_appearances`: one row per (event, appearing organization);
 * :func:`partner_intervals`: one row per interval during which a partner is active;
-* :func:`active_partners_at`: the active partners at given times.
+* :func:`explode_active_partners` / :func:`active_partners_at`: the active
+  partners at given times, one row per partner or one list per time.
 
 Examples
 --------
@@ -54,11 +55,13 @@ from engine import schema as s
 
 __all__ = [
     "ACTIVE_FROM",
+    "ACTIVE_PARTNER",
     "ACTIVE_PARTNERS",
     "ACTIVE_UNTIL",
     "IS_PARTNER_ROLE",
     "ROLE",
     "active_partners_at",
+    "explode_active_partners",
     "explode_appearances",
     "partner_intervals",
 ]
@@ -68,6 +71,7 @@ IS_PARTNER_ROLE = "is_partner_role"
 ACTIVE_FROM = "active_from"
 ACTIVE_UNTIL = "active_until"
 ACTIVE_PARTNERS = "active_partners"
+ACTIVE_PARTNER = "active_partner"
 
 _THIRD_PARTY = sorted(s.THIRD_PARTY_ROLES)
 _JOIN = "_join_ts"
@@ -82,7 +86,7 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     ``org:resource`` (the participant's actor), ``role`` and ``is_partner_role``;
     every other column of ``frame`` is kept. An event without participants makes
     its own organization and actor appear with role ``other``. Participants
-    with a null organization are dropped.
+    with a null organization are dropped. Rows come in no particular order.
 
     Parameters
     ----------
@@ -92,30 +96,25 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     Returns
     -------
     pl.LazyFrame
-        The appearances, in event order.
+        The appearances.
     """
-    own = pl.concat_list(
-        pl.struct(
-            pl.col(s.ACTOR).alias("actor"),
-            pl.col(s.ORGANIZATION).alias("organization"),
-            pl.lit("other", pl.String).alias("role"),
-        )
-    )
-    participants = (
-        pl.when(pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0)
-        .then(pl.col(s.PARTICIPANTS))
-        .otherwise(own)
-    )
+    field = pl.col(s.PARTICIPANTS).struct.field
+    # An empty (or null) list explodes to one null participant: the event's own.
+    own = pl.col(s.PARTICIPANTS).is_null()
     return (
-        frame.with_columns(participants.alias("_appearing"))
-        .drop(s.PARTICIPANTS, s.ACTOR, s.ORGANIZATION)
-        .explode("_appearing")
+        frame.explode(s.PARTICIPANTS, empty_as_null=True, keep_nulls=True)
         .with_columns(
-            pl.col("_appearing").struct.field("actor").alias(s.ACTOR),
-            pl.col("_appearing").struct.field("organization").alias(s.ORGANIZATION),
-            pl.col("_appearing").struct.field("role").fill_null("other").alias(ROLE),
+            pl.when(own).then(pl.col(s.ACTOR)).otherwise(field("actor")).alias(s.ACTOR),
+            pl.when(own)
+            .then(pl.col(s.ORGANIZATION))
+            .otherwise(field("organization"))
+            .alias(s.ORGANIZATION),
+            pl.when(own)
+            .then(pl.lit("other", pl.String))
+            .otherwise(field("role").fill_null("other"))
+            .alias(ROLE),
         )
-        .drop("_appearing")
+        .drop(s.PARTICIPANTS)
         .filter(pl.col(s.ORGANIZATION).is_not_null())
         .with_columns(pl.col(ROLE).is_in(_THIRD_PARTY).not_().alias(IS_PARTNER_ROLE))
     )
@@ -124,21 +123,26 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Return (partnership, organization, timestamp, join/leave/enter) change points."""
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    # Categorical keys: grouping every appearance by two strings is the hot spot.
     first = (
         explode_appearances(
             frame.select(
-                s.PARTNERSHIP_ID, s.TIMESTAMP, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR
+                pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+                s.TIMESTAMP,
+                s.PARTICIPANTS,
+                s.ORGANIZATION,
+                s.ACTOR,
             )
         )
         .filter(pl.col(IS_PARTNER_ROLE))
-        .group_by(key)
+        .group_by(s.PARTNERSHIP_ID, pl.col(s.ORGANIZATION).cast(pl.Categorical))
         .agg(pl.col(s.TIMESTAMP).min())
+        .select(pl.col(key).cast(pl.String), s.TIMESTAMP)
     )
-    membership = frame.filter(
-        pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"])
-        & pl.col(s.ORGANIZATION).is_not_null()
-    ).select(*key, s.TIMESTAMP, s.ACTIVITY)
     null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    joined = pl.col(s.ACTIVITY) == "member_joined"
+    left = pl.col(s.ACTIVITY) == "member_left"
+    membership = frame.filter((joined | left) & pl.col(s.ORGANIZATION).is_not_null())
     changes = pl.concat(
         [
             first.select(
@@ -147,23 +151,30 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
                 null_ts.alias(_JOIN),
                 null_ts.alias(_LEAVE),
                 pl.lit(value=True).alias(_ENTER),
+                pl.lit(value=True).alias("_partner"),
             ),
-            membership.join(first.select(key), on=key, how="semi").select(
+            membership.select(
                 *key,
                 s.TIMESTAMP,
-                pl.when(pl.col(s.ACTIVITY) == "member_joined")
-                .then(pl.col(s.TIMESTAMP))
-                .alias(_JOIN),
-                pl.when(pl.col(s.ACTIVITY) == "member_left")
-                .then(pl.col(s.TIMESTAMP))
-                .alias(_LEAVE),
-                (pl.col(s.ACTIVITY) == "member_joined").alias(_ENTER),
+                pl.when(joined).then(pl.col(s.TIMESTAMP)).alias(_JOIN),
+                pl.when(left).then(pl.col(s.TIMESTAMP)).alias(_LEAVE),
+                joined.alias(_ENTER),
+                pl.lit(value=False).alias("_partner"),
             ),
         ]
     )
     # All changes at one instant apply together: the state after them counts.
-    return changes.group_by([*key, s.TIMESTAMP]).agg(
-        pl.col(_JOIN).max(), pl.col(_LEAVE).max(), pl.col(_ENTER).any()
+    # Organizations never seen in a partner role are third parties: dropped.
+    return (
+        changes.group_by([*key, s.TIMESTAMP])
+        .agg(
+            pl.col(_JOIN).max(),
+            pl.col(_LEAVE).max(),
+            pl.col(_ENTER).any(),
+            pl.col("_partner").any(),
+        )
+        .filter(pl.col("_partner").any().over(key))
+        .drop("_partner")
     )
 
 
@@ -188,21 +199,63 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
     """
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     ts = pl.col(s.TIMESTAMP)
-    last_join = pl.col(_JOIN).forward_fill().over(key, order_by=s.TIMESTAMP)
-    last_leave = pl.col(_LEAVE).forward_fill().over(key, order_by=s.TIMESTAMP)
-    entered = pl.col(_ENTER).cum_max().over(key, order_by=s.TIMESTAMP)
-    left = last_leave.is_not_null() & (last_join.is_null() | (last_leave > last_join))
-    active = (entered & left.not_()).alias("_active")
-    changed = pl.col("_active") != pl.col("_active").shift(1, fill_value=False).over(
-        key, order_by=s.TIMESTAMP
+    group = pl.col("_group")
+    # Rows are sorted by group: shifting globally and masking at group edges is
+    # far cheaper than a per-group shift over many tiny groups.
+    same_as_previous = group == group.shift(1)
+    same_as_next = group == group.shift(-1)
+    left = pl.col(_LEAVE).is_not_null() & (
+        pl.col(_JOIN).is_null() | (pl.col(_LEAVE) > pl.col(_JOIN))
     )
+    active = pl.col("_active")
     return (
         _membership_changes(frame)
-        .with_columns(active)
-        .filter(changed)
-        .with_columns(ts.shift(-1).over(key, order_by=s.TIMESTAMP).alias(ACTIVE_UNTIL))
-        .filter(pl.col("_active"))
+        .sort(*key, s.TIMESTAMP)
+        .with_columns(pl.struct(key).rle_id().alias("_group"))
+        .with_columns(
+            pl.col(_JOIN).forward_fill().over("_group"),
+            pl.col(_LEAVE).forward_fill().over("_group"),
+            pl.col(_ENTER).cum_max().over("_group"),
+        )
+        .with_columns((pl.col(_ENTER) & left.not_()).alias("_active"))
+        .filter(active != (same_as_previous & active.shift(1)).fill_null(value=False))
+        .with_columns(pl.when(same_as_next).then(ts.shift(-1)).alias(ACTIVE_UNTIL))
+        .filter(active)
         .select(*key, ts.alias(ACTIVE_FROM), ACTIVE_UNTIL)
+    )
+
+
+def explode_active_partners(
+    intervals: pl.LazyFrame, at: pl.LazyFrame, *, time_column: str = s.TIMESTAMP
+) -> pl.LazyFrame:
+    """Return one row per (row of ``at``, partner active at that row's time).
+
+    Rows of ``at`` with no active partner are dropped; the long form avoids
+    building a list per row when only counts or differences are needed.
+
+    Parameters
+    ----------
+    intervals
+        The output of :func:`partner_intervals`.
+    at
+        Rows with ``case:concept:name`` and a time column (any other columns
+        kept, except one named ``active_partner``).
+    time_column
+        The column of ``at`` holding the time to look up.
+
+    Returns
+    -------
+    pl.LazyFrame
+        ``at``'s columns plus ``active_partner`` (str).
+    """
+    t = pl.col(time_column)
+    return (
+        at.join(intervals.rename({s.ORGANIZATION: ACTIVE_PARTNER}), on=s.PARTNERSHIP_ID)
+        .filter(
+            (pl.col(ACTIVE_FROM) <= t)
+            & (pl.col(ACTIVE_UNTIL).is_null() | (t < pl.col(ACTIVE_UNTIL)))
+        )
+        .drop(ACTIVE_FROM, ACTIVE_UNTIL)
     )
 
 
@@ -226,16 +279,14 @@ def active_partners_at(
         ``at`` in its order, plus ``active_partners`` (list of str, empty when none).
     """
     rows = at.with_row_index("_at_row")
-    t = pl.col(time_column)
     found = (
-        rows.select("_at_row", s.PARTNERSHIP_ID, time_column)
-        .join(intervals, on=s.PARTNERSHIP_ID)
-        .filter(
-            (pl.col(ACTIVE_FROM) <= t)
-            & (pl.col(ACTIVE_UNTIL).is_null() | (t < pl.col(ACTIVE_UNTIL)))
+        explode_active_partners(
+            intervals,
+            rows.select("_at_row", s.PARTNERSHIP_ID, time_column),
+            time_column=time_column,
         )
         .group_by("_at_row")
-        .agg(pl.col(s.ORGANIZATION).unique().sort().alias(ACTIVE_PARTNERS))
+        .agg(pl.col(ACTIVE_PARTNER).unique().sort().alias(ACTIVE_PARTNERS))
     )
     return (
         rows.join(found, on="_at_row", how="left", maintain_order="left")

@@ -95,30 +95,66 @@ def _all_windows(
     )
 
 
+def _partner_actor_counts(windowed: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the distinct actors of partner organizations per (partnership, window)."""
+    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    # Every participant of every event passes through here: a categorical
+    # partnership key, and no per-row join for the common case.
+    appearances = (
+        explode_appearances(
+            windowed.select(
+                pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+                _WINDOW,
+                s.PARTICIPANTS,
+                s.ORGANIZATION,
+                s.ACTOR,
+            )
+        )
+        .filter(pl.col(s.ACTOR).is_not_null())
+        .cache()
+    )
+    # A partner-role actor's organization is a partner by definition; only the
+    # (rare) third-party-role actors need their organization looked up.
+    in_role = appearances.filter(pl.col(IS_PARTNER_ROLE))
+    third = appearances.filter(pl.col(IS_PARTNER_ROLE).not_()).cache()
+    partner_orgs = (
+        in_role.join(third.select(key).unique(), on=key, how="semi")
+        .select(key)
+        .unique()
+    )
+    counted = pl.concat(
+        [
+            in_role.select(s.PARTNERSHIP_ID, _WINDOW, s.ACTOR),
+            third.join(partner_orgs, on=key, how="semi").select(
+                s.PARTNERSHIP_ID, _WINDOW, s.ACTOR
+            ),
+        ]
+    )
+    return (
+        counted.group_by(s.PARTNERSHIP_ID, _WINDOW)
+        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
+        .with_columns(pl.col(s.PARTNERSHIP_ID).cast(pl.String))
+    )
+
+
 def _participation_drops(
     events: pl.LazyFrame, *, thresholds: RuleThresholds, as_of: datetime
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
-    windowed = events.with_columns(_window_index(window // timedelta(microseconds=1)))
-    appearances = explode_appearances(
-        windowed.select(
-            s.PARTNERSHIP_ID, _WINDOW, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR
-        )
-    )
-    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
-    partners = appearances.filter(pl.col(IS_PARTNER_ROLE)).select(key).unique()
-    actors = (
-        appearances.filter(pl.col(s.ACTOR).is_not_null())
-        .join(partners, on=key, how="semi")
-        .group_by(s.PARTNERSHIP_ID, _WINDOW)
-        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
-    )
-    previous = pl.col("_actors").shift(1).over(s.PARTNERSHIP_ID, order_by=_WINDOW)
+    windowed = events.with_columns(
+        _window_index(window // timedelta(microseconds=1))
+    ).cache()
+    # Sorted by (partnership, window): a global shift masked at partnership edges.
+    same_partnership = pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(1)
+    previous = pl.when(same_partnership).then(pl.col("_actors").shift(1))
     drops = (
         _all_windows(events, window=window, as_of=as_of)
-        .join(actors, on=[s.PARTNERSHIP_ID, _WINDOW], how="left")
+        .join(
+            _partner_actor_counts(windowed), on=[s.PARTNERSHIP_ID, _WINDOW], how="left"
+        )
         .with_columns(pl.col("_actors").fill_null(0).cast(pl.Int64))
+        .sort(s.PARTNERSHIP_ID, _WINDOW)
         .with_columns(previous.alias("_previous"))
         .filter(
             (pl.col("_previous") >= thresholds.commitment_min_actors)
@@ -127,6 +163,7 @@ def _participation_drops(
                 < (1 - thresholds.commitment_drop) * pl.col("_previous")
             )
         )
+        .cache()
     )
     evidence = (
         windowed.join(

@@ -12,7 +12,12 @@ import polars as pl
 
 from engine import schema as s
 from engine.attributes import CONFLICT_ID, attribute_expr
-from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+from engine.rules.deviation import (
+    SEQ,
+    finish_deviations,
+    format_date_expr,
+    keep_first_events,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -24,13 +29,12 @@ __all__ = ["check_unresolved_conflicts"]
 
 def _first_per_conflict(events: pl.LazyFrame, activity: str) -> pl.LazyFrame:
     """Return, per (partnership, conflict), its first ``activity`` event."""
-    return (
+    return keep_first_events(
         events.filter(pl.col(s.ACTIVITY) == activity)
         .with_columns(attribute_expr(CONFLICT_ID))
-        .filter(pl.col(CONFLICT_ID).is_not_null())
-        .group_by(s.PARTNERSHIP_ID, CONFLICT_ID)
-        .agg(pl.col(s.EVENT_ID, s.TIMESTAMP, s.ORGANIZATION).sort_by(SEQ).first())
-    )
+        .filter(pl.col(CONFLICT_ID).is_not_null()),
+        by=[s.PARTNERSHIP_ID, CONFLICT_ID],
+    ).select(s.PARTNERSHIP_ID, CONFLICT_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
 
 
 def check_unresolved_conflicts(

@@ -12,9 +12,9 @@ import polars as pl
 
 from engine import schema as s
 from engine.partners import (
-    ACTIVE_PARTNERS,
+    ACTIVE_PARTNER,
     IS_PARTNER_ROLE,
-    active_partners_at,
+    explode_active_partners,
     explode_appearances,
     partner_intervals,
 )
@@ -54,38 +54,31 @@ def check_exclusive_decisions(
     """
     decisions = events.filter(
         pl.col(s.ACTIVITY).is_in(sorted(s.DECISION_ACTIVITIES))
-    ).select(
-        s.PARTNERSHIP_ID,
-        SEQ,
-        s.EVENT_ID,
-        s.TIMESTAMP,
-        s.ACTIVITY,
-        s.ORGANIZATION,
-        s.ACTOR,
-        s.PARTICIPANTS,
-    )
+    ).cache()
     present = (
-        explode_appearances(decisions)
-        .filter(pl.col(IS_PARTNER_ROLE))
-        .group_by(SEQ)
-        .agg(pl.col(s.ORGANIZATION).unique().alias("_present"))
-    )
-    active = active_partners_at(
-        intervals if intervals is not None else partner_intervals(events),
-        decisions.drop(s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR),
-    )
-    taken_by = (
-        pl.col(ACTIVE_PARTNERS)
-        .list.set_intersection(
-            pl.col("_present").fill_null(pl.lit([], pl.List(pl.String)))
+        explode_appearances(
+            decisions.select(SEQ, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
         )
-        .list.sort()
+        .filter(pl.col(IS_PARTNER_ROLE))
+        .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
+        .unique()
+        .with_columns(pl.lit(value=True).alias("_present"))
     )
-    n_active = pl.col(ACTIVE_PARTNERS).list.len()
+    active = explode_active_partners(
+        intervals if intervals is not None else partner_intervals(events),
+        decisions.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY),
+    )
+    present_now = pl.col("_present").fill_null(value=False)
+    n_active = pl.col("_active")
     n_taken = pl.col("_taken").list.len()
     found = (
-        active.join(present, on=SEQ, how="left")
-        .with_columns(taken_by.alias("_taken"))
+        active.join(present, on=[SEQ, ACTIVE_PARTNER], how="left")
+        .group_by(SEQ)
+        .agg(
+            pl.col(s.PARTNERSHIP_ID, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY).first(),
+            pl.len().alias("_active"),
+            pl.col(ACTIVE_PARTNER).filter(present_now).sort().alias("_taken"),
+        )
         .filter(
             (n_active >= thresholds.exclusive_min_orgs)
             & (n_taken < thresholds.exclusive_share * n_active)

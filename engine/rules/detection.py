@@ -65,7 +65,7 @@ def detect_deviations(
 ) -> pl.DataFrame:
     """Return every deviation of every partnership in ``frame``.
 
-    Collects twice, at documented boundaries: the prepared (sorted) events and
+    Collects twice, at documented boundaries: the prepared events and
     the partner intervals are each materialized once and shared by the rules.
 
     Parameters
@@ -114,7 +114,7 @@ def detect_deviations(
     if unknown:
         msg = f"unknown rule(s) {unknown}; known rules: {', '.join(RULES)}"
         raise ConfigError(msg)
-    # Boundary: every rule reads the same sorted events.
+    # Boundary: every rule reads the same prepared events.
     events = prepare_events(frame, as_of=as_of).collect()
     if events.height == 0 or not chosen:
         return empty_deviations()

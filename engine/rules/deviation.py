@@ -28,6 +28,7 @@ __all__ = [
     "empty_deviations",
     "finish_deviations",
     "format_date_expr",
+    "keep_first_events",
     "prepare_events",
 ]
 
@@ -49,8 +50,8 @@ SEVERITIES: Final = {
     "hidden_objective": "warning",
     "commitment_loss": "critical",
 }
-# Position of an event in the prepared frame: sorted by partnership, then
-# (timestamp, version), so comparing SEQ within a partnership compares order.
+# Rank of an event by (timestamp, version): within a partnership, comparing
+# SEQ compares event order.
 SEQ: Final = "seq"
 
 _UTC_US = pl.Datetime("us", "UTC")
@@ -80,11 +81,13 @@ _RULE_COLUMNS: Final = (
 def prepare_events(
     frame: pl.LazyFrame | pl.DataFrame, *, as_of: datetime | None = None
 ) -> pl.LazyFrame:
-    """Return the columns the rules read, in rule order, with a ``seq`` column.
+    """Return the columns the rules read, with a ``seq`` order column.
 
-    Events are ordered by partnership, then ``(time:timestamp, version)``; without
-    a ``version`` column, by timestamp then row order. Events after ``as_of``
-    (when given) are not observed and dropped.
+    ``seq`` ranks events by ``(time:timestamp, version)`` (without a ``version``
+    column, by timestamp then row order), so comparing two events' ``seq``
+    within a partnership compares their order. Rows are not reordered: ranking
+    two integer keys is far cheaper than sorting every column. Events after
+    ``as_of`` (when given) are not observed and dropped.
 
     Parameters
     ----------
@@ -92,6 +95,18 @@ def prepare_events(
         A canonical event frame (only the input columns, plus ``version``, are read).
     as_of
         The end of observation, if not the latest timestamp.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> cols = {c: [None, None, None] for c in _RULE_COLUMNS}
+    >>> frame = pl.DataFrame(cols, schema={c: s.EVENT_SCHEMA[c] for c in cols})
+    >>> frame = frame.with_columns(
+    ...     pl.Series(s.TIMESTAMP, [datetime(2020, 1, d, tzinfo=UTC) for d in (2, 1, 2)]),
+    ...     pl.Series(s.VERSION, [3, 1, 2]),
+    ... )
+    >>> prepare_events(frame).collect()[SEQ].to_list()
+    [2, 0, 1]
     """
     lazy = frame.lazy()
     names = lazy.collect_schema().names()
@@ -100,12 +115,19 @@ def prepare_events(
         lazy = lazy.with_row_index("_row")
     if as_of is not None:
         lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
-    return (
-        lazy.select(*_RULE_COLUMNS, tie)
-        .sort(s.PARTNERSHIP_ID, s.TIMESTAMP, tie)
-        .drop(tie)
-        .with_row_index(SEQ)
-    )
+    order = pl.arg_sort_by(s.TIMESTAMP, tie).arg_sort().cast(pl.Int64)
+    return lazy.select(*_RULE_COLUMNS, order.alias(SEQ))
+
+
+def keep_first_events(frame: pl.LazyFrame, *, by: list[str]) -> pl.LazyFrame:
+    """Return the first row (lowest ``seq``) of each ``by`` group of ``frame``.
+
+    ``seq`` is unique per event, so a semi-join on it picks exactly one row per
+    group, with no per-group sort.
+    """
+    frame = frame.cache()  # read twice: once to find the firsts, once to keep them
+    firsts = frame.group_by(by).agg(pl.col(SEQ).min())
+    return frame.join(firsts.select(SEQ), on=SEQ, how="semi")
 
 
 def format_date_expr(column: str | pl.Expr) -> pl.Expr:

@@ -13,13 +13,18 @@ import polars as pl
 
 from engine import schema as s
 from engine.partners import (
-    ACTIVE_PARTNERS,
+    ACTIVE_PARTNER,
     ROLE,
-    active_partners_at,
+    explode_active_partners,
     explode_appearances,
     partner_intervals,
 )
-from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+from engine.rules.deviation import (
+    SEQ,
+    finish_deviations,
+    format_date_expr,
+    keep_first_events,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -34,9 +39,10 @@ _EXEC_SEQ = "_exec_seq"
 def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
     """Return each partnership's first ``start_action``: its seq, id and time."""
     return (
-        events.filter(pl.col(s.ACTIVITY) == "start_action")
-        .group_by(s.PARTNERSHIP_ID)
-        .agg(pl.col(SEQ, s.EVENT_ID, s.TIMESTAMP).sort_by(SEQ).first())
+        keep_first_events(
+            events.filter(pl.col(s.ACTIVITY) == "start_action"), by=[s.PARTNERSHIP_ID]
+        )
+        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
         .rename({SEQ: _EXEC_SEQ})
     )
 
@@ -48,30 +54,24 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
         .join(starts, on=s.PARTNERSHIP_ID, how="left")
         .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
-        .select(
-            s.PARTNERSHIP_ID,
-            SEQ,
-            s.EVENT_ID,
-            s.TIMESTAMP,
-            s.ORGANIZATION,
-            s.ACTOR,
-            s.PARTICIPANTS,
+        .cache()
+    )
+    tops = (
+        explode_appearances(
+            meetings.select(SEQ, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
         )
-    )
-    present = (
-        explode_appearances(meetings)
         .filter(pl.col(ROLE) == "top_manager")
-        .group_by(SEQ)
-        .agg(pl.col(s.ORGANIZATION).unique().alias("_top"))
+        .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
     )
-    missing = pl.col(ACTIVE_PARTNERS).list.set_difference(
-        pl.col("_top").fill_null(pl.lit([], pl.List(pl.String)))
-    )
+    at = meetings.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
     return (
-        active_partners_at(intervals, meetings.drop(s.PARTICIPANTS))
-        .join(present, on=SEQ, how="left")
-        .with_columns(missing.list.sort().alias("_missing"))
-        .filter(pl.col("_missing").list.len() > 0)
+        explode_active_partners(intervals, at)
+        .join(tops, on=[SEQ, ACTIVE_PARTNER], how="anti")
+        .group_by(SEQ)
+        .agg(
+            pl.col(s.PARTNERSHIP_ID, s.EVENT_ID, s.TIMESTAMP).first(),
+            pl.col(ACTIVE_PARTNER).unique().sort().alias("_missing"),
+        )
         .select(
             s.PARTNERSHIP_ID,
             pl.col(s.TIMESTAMP).alias("time"),
@@ -87,7 +87,7 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
 
 def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.LazyFrame:
     """Return execution gaps longer than ``days`` without a feedback meeting."""
-    starts = _execution_starts(events)
+    starts = _execution_starts(events).cache()
     meetings = (
         events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
         .join(starts.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
@@ -106,11 +106,11 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
             meetings,
         ]
     )
+    # Sorted by partnership: a global shift masked at partnership edges.
     until = (
-        pl.col(s.TIMESTAMP)
-        .shift(-1)
-        .over(s.PARTNERSHIP_ID, order_by=SEQ)
-        .fill_null(pl.lit(as_of, pl.Datetime("us", "UTC")))
+        pl.when(pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(-1))
+        .then(pl.col(s.TIMESTAMP).shift(-1))
+        .otherwise(pl.lit(as_of, pl.Datetime("us", "UTC")))
     )
     gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
     opener = (
@@ -119,7 +119,8 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
         .otherwise(pl.lit("the feedback meeting"))
     )
     return (
-        points.with_columns(until.alias("_until"))
+        points.sort(s.PARTNERSHIP_ID, SEQ)
+        .with_columns(until.alias("_until"))
         .filter(pl.col("_until") - pl.col(s.TIMESTAMP) > timedelta(days=days))
         .select(
             s.PARTNERSHIP_ID,

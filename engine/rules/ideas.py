@@ -12,7 +12,7 @@ import polars as pl
 
 from engine import schema as s
 from engine.attributes import IDEA_ID, attribute_expr
-from engine.partners import ACTIVE_PARTNERS, active_partners_at, partner_intervals
+from engine.partners import explode_active_partners, partner_intervals
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
@@ -28,13 +28,20 @@ def _first_per_idea(events: pl.LazyFrame, activities: list[str]) -> pl.LazyFrame
 
     A plan outranks an idea proposal, whatever their order.
     """
-    rank = (pl.col(s.ACTIVITY) != "agree_action_plan").alias("_rank")
-    return (
+    candidates = (
         events.filter(pl.col(s.ACTIVITY).is_in(activities))
-        .with_columns(attribute_expr(IDEA_ID), rank)
+        .with_columns(attribute_expr(IDEA_ID))
         .filter(pl.col(IDEA_ID).is_not_null())
-        .group_by(s.PARTNERSHIP_ID, IDEA_ID)
-        .agg(pl.col(s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY).sort_by("_rank", SEQ).first())
+        .cache()
+    )
+    is_plan = pl.col(s.ACTIVITY) == "agree_action_plan"
+    chosen = candidates.group_by(s.PARTNERSHIP_ID, IDEA_ID).agg(
+        pl.coalesce(
+            pl.col(SEQ).filter(is_plan).min(), pl.col(SEQ).filter(is_plan.not_()).min()
+        )
+    )
+    return candidates.join(chosen.select(SEQ), on=SEQ, how="semi").select(
+        s.PARTNERSHIP_ID, IDEA_ID, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY
     )
 
 
@@ -73,15 +80,20 @@ def check_stalled_ideas(
         pl.col(s.TIMESTAMP).alias("_start_ts"),
     )
     deadline = (pl.col(s.TIMESTAMP) + timedelta(days=days)).alias("time")
-    joined = anchors.join(starts, on=[s.PARTNERSHIP_ID, IDEA_ID], how="left")
+    joined = anchors.join(starts, on=[s.PARTNERSHIP_ID, IDEA_ID], how="left").cache()
     late = joined.with_columns(deadline).filter(pl.col("_start_ts") > pl.col("time"))
-    missing = active_partners_at(
-        intervals if intervals is not None else partner_intervals(events),
+    overdue = (
         joined.filter(pl.col("_start_ts").is_null())
         .with_columns(deadline)
-        .filter(pl.col("time") < as_of),
+        .filter(pl.col("time") < as_of)
+        .cache()
+    )
+    alive = explode_active_partners(
+        intervals if intervals is not None else partner_intervals(events),
+        overdue.select(s.PARTNERSHIP_ID, IDEA_ID, "time"),
         time_column="time",
-    ).filter(pl.col(ACTIVE_PARTNERS).list.len() > 0)
+    ).select(s.PARTNERSHIP_ID, IDEA_ID)
+    missing = overdue.join(alive, on=[s.PARTNERSHIP_ID, IDEA_ID], how="semi")
     subject = (
         pl.when(pl.col(s.ACTIVITY) == "agree_action_plan")
         .then(
@@ -106,7 +118,7 @@ def check_stalled_ideas(
                     pl.lit(days),
                 ).alias("message"),
             ),
-            missing.drop(ACTIVE_PARTNERS).with_columns(
+            missing.with_columns(
                 pl.concat_list(s.EVENT_ID).alias("evidence"),
                 pl.format(
                     "{} has no pilot after {} days (limit {})",
