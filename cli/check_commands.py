@@ -4,11 +4,12 @@ Exit codes: 0 conformant; 1 a failing deviation (every rule, or only those of
 ``--fail-on``) or a partnership below ``--min-fitness``; 2 bad input (rules
 file, rule names, unknown partnership); 3 store or adapter failure.
 
-JSON output is a list of deviations, each ``{partnership_id, rule, severity,
-time, evidence, message, fitness}``: ``evidence`` holds event ids; ``fitness``
-is the partnership's fitness when ``--model`` or ``--min-fitness`` asked for it
-(null otherwise). A partnership below ``--min-fitness`` adds a deviation of
-rule ``low_fitness``. JUnit XML has one test case per partnership.
+JSON output (README "JSON output"): ``{"deviations": [{partnership_id, rule,
+severity, time, evidence, message}], "fitness": [{partnership_id, fitness,
+is_fit}] or null}``; ``evidence`` holds event ids; ``fitness`` is null unless
+``--model`` or ``--min-fitness`` asked for it. A partnership below
+``--min-fitness`` adds a deviation of rule ``low_fitness``. JUnit XML has one
+test case per partnership.
 """
 
 from __future__ import annotations
@@ -67,29 +68,28 @@ def compute_partnership_fitness(
     return fitness.select(
         pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
         pl.col("fitness").cast(pl.Float64),
+        pl.col("is_fit").cast(pl.Boolean),
     )
 
 
-def add_fitness(
+def add_low_fitness(
     deviations: pl.DataFrame, fitness: pl.DataFrame | None, min_fitness: float | None
 ) -> pl.DataFrame:
-    if fitness is None:
-        return deviations.with_columns(pl.lit(None, pl.Float64).alias("fitness"))
-    low = pl.DataFrame(schema=deviations.schema)
-    if min_fitness is not None:
-        low = fitness.filter(pl.col("fitness") < min_fitness).select(
-            "partnership_id",
-            pl.lit(LOW_FITNESS).alias("rule"),
-            pl.lit("critical").alias("severity"),
-            pl.lit(None, deviations.schema["time"]).alias("time"),
-            pl.lit([], pl.List(pl.String)).alias("evidence"),
-            pl.format(
-                "Fitness {} against the lifecycle model is below {}",
-                pl.col("fitness").round(3),
-                pl.lit(min_fitness),
-            ).alias("message"),
-        )
-    return pl.concat([deviations, low]).join(fitness, on="partnership_id", how="left")
+    if fitness is None or min_fitness is None:
+        return deviations
+    low = fitness.filter(pl.col("fitness") < min_fitness).select(
+        "partnership_id",
+        pl.lit(LOW_FITNESS).alias("rule"),
+        pl.lit("critical").alias("severity"),
+        pl.lit(None, deviations.schema["time"]).alias("time"),
+        pl.lit([], pl.List(pl.String)).alias("evidence"),
+        pl.format(
+            "Fitness {} against the lifecycle model is below {}",
+            pl.col("fitness").round(3),
+            pl.lit(min_fitness),
+        ).alias("message"),
+    )
+    return pl.concat([deviations, low])
 
 
 def render_junit(
@@ -128,6 +128,17 @@ def render_junit(
             ET.SubElement(case, "system-out").text = "\n".join(lines)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def render_fitness(fitness: pl.DataFrame | None) -> str:
+    if fitness is None or fitness.is_empty():
+        return ""
+    worst = fitness.sort("fitness").row(0, named=True)
+    return (
+        f"\nFitness of {fitness.height} partnership(s): mean "
+        f"{fitness['fitness'].mean():.3f}, lowest {worst['fitness']:.3f} "
+        f"({worst['partnership_id']})."
+    )
 
 
 def render_text(found: pl.DataFrame, partnerships: Sequence[str], failing: int) -> str:
@@ -218,15 +229,20 @@ def check(
     fitness = None
     if model_path is not None or min_fitness is not None:
         fitness = compute_partnership_fitness(frame, model_path)
-    found = add_fitness(deviations, fitness, min_fitness)
+    found = add_low_fitness(deviations, fitness, min_fitness)
     ids = sorted(frame[s.PARTNERSHIP_ID].unique().to_list())
     failing = found.filter(pl.col("rule").is_in(list(failing_rules))).height
     if output_format == "json":
-        text = to_json(found)
+        text = to_json(
+            {
+                "deviations": found.to_dicts(),
+                "fitness": None if fitness is None else fitness.to_dicts(),
+            }
+        )
     elif output_format == "junit":
         text = render_junit(found, ids, failing_rules)
     else:
-        text = render_text(found, ids, failing)
+        text = render_text(found, ids, failing) + render_fitness(fitness)
     if out_path is not None:
         out_path.write_text(text + "\n", encoding="utf-8")
     else:

@@ -62,13 +62,16 @@ def test_conformant_partnership_exits_zero(store):
     assert result.exit_code == 0, result.output
     assert "No deviations in 1 partnership(s)." in result.output
     result = _check(store, "--partnership", "p1", "--format", "json")
-    assert json.loads(result.output) == []
+    assert json.loads(result.output) == {"deviations": [], "fitness": None}
 
 
 def test_deviations_exit_one_with_the_json_schema(store):
     result = _check(store, "--format", "json")
     assert result.exit_code == 1, result.output
-    (row,) = json.loads(result.output)
+    document = json.loads(result.output)
+    assert set(document) == {"deviations", "fitness"}
+    assert document["fitness"] is None
+    (row,) = document["deviations"]
     assert set(row) == {
         "partnership_id",
         "rule",
@@ -76,7 +79,6 @@ def test_deviations_exit_one_with_the_json_schema(store):
         "time",
         "evidence",
         "message",
-        "fitness",
     }
     assert row["partnership_id"] == "p2"
     assert row["rule"] == "phase_order_violation"
@@ -84,7 +86,6 @@ def test_deviations_exit_one_with_the_json_schema(store):
     assert row["time"].startswith("2020-01-01T00:00:00")
     assert row["evidence"] == ["00000000-0000-0000-0000-0000000000c8"]
     assert row["message"].startswith("Execution step start_action on 2020-01-01")
-    assert row["fitness"] is None
 
 
 def test_table_lists_deviations_and_a_summary(store):
@@ -113,7 +114,7 @@ def test_rules_file_overrides_thresholds(store, tmp_path):
         store, "--rules", str(rules), "--partnership", "p1", "--format", "json"
     )
     assert result.exit_code == 1
-    assert {r["rule"] for r in json.loads(result.output)} == {
+    assert {r["rule"] for r in json.loads(result.output)["deviations"]} == {
         "missing_top_manager_feedback"
     }
 
@@ -164,3 +165,53 @@ def test_junit_reports_non_failing_deviations_as_output(store):
 
 def test_min_fitness_out_of_range_is_a_usage_error(store):
     assert _check(store, "--min-fitness", "1.5").exit_code == 2
+
+
+def test_fitness_per_partnership_and_min_fitness_failures(store):
+    result = _check(store, "--format", "json", "--fail-on", "hidden_objective")
+    assert json.loads(result.output)["fitness"] is None
+    result = _check(
+        store, "--format", "json", "--min-fitness", "0", "--fail-on", "hidden_objective"
+    )
+    assert result.exit_code == 0, result.output
+    fitness = {
+        f["partnership_id"]: f["fitness"] for f in json.loads(result.output)["fitness"]
+    }
+    assert sorted(fitness) == ["p1", "p2"]
+    assert all(0 <= v <= 1 for v in fitness.values())
+    # p2 starts with execution: it fits the reference lifecycle worse than p1
+    assert fitness["p2"] < fitness["p1"]
+    threshold = (fitness["p1"] + fitness["p2"]) / 2
+    result = _check(store, "--format", "json", "--min-fitness", str(threshold))
+    assert result.exit_code == 1
+    low = [
+        d for d in json.loads(result.output)["deviations"] if d["rule"] == "low_fitness"
+    ]
+    assert [d["partnership_id"] for d in low] == ["p2"]
+    assert low[0]["evidence"] == []
+    assert low[0]["time"] is None
+    table = _check(store, "--min-fitness", str(threshold), "--fail-on", "low_fitness")
+    assert table.exit_code == 1
+    assert "Fitness of 2 partnership(s)" in table.output
+
+
+def test_model_file_is_used_for_fitness(store, tmp_path):
+    from adapters.pm4py.models import load_reference_model
+
+    model = tmp_path / "reference.pnml"
+    load_reference_model().write_model(model)
+    result = _check(
+        store,
+        "--model",
+        str(model),
+        "--format",
+        "json",
+        "--fail-on",
+        "hidden_objective",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["fitness"]) == 2
+    broken = tmp_path / "broken.pnml"
+    broken.write_text("<pnml><net>")
+    assert _check(store, "--model", str(broken)).exit_code == 2
+    assert _check(store, "--model", str(tmp_path / "none.pnml")).exit_code == 2
