@@ -43,13 +43,16 @@ from engine.alignment import (
     status_expr,
 )
 from engine.attributes import attribute_expr, objective_ids_expr
+from engine.membership import (
+    PARTNERS,
+    count_active_partners_at,
+    count_active_partners_in_windows,
+)
 from engine.partners import (
     ACTIVE_FROM,
-    ACTIVE_PARTNERS,
     ACTIVE_UNTIL,
     IS_PARTNER_ROLE,
     ROLE,
-    active_partners_at,
     explode_appearances,
     partner_intervals,
 )
@@ -193,12 +196,8 @@ def _share_of_partners(
         return assign_event_windows(per_event, events=events, windows=windows).join(
             counts, on=_K, how="left"
         )
-    active = active_partners_at(
-        partner_intervals(_all_partnership_events(events)), per_event
-    )
-    with_count = active.with_columns(
-        pl.col(ACTIVE_PARTNERS).list.len().cast(pl.Int64).alias("_partners")
-    ).drop(ACTIVE_PARTNERS)
+    intervals = partner_intervals(_all_partnership_events(events))
+    with_count = count_active_partners_at(intervals, per_event)
     return assign_event_windows(with_count, events=events, windows=windows)
 
 
@@ -241,8 +240,14 @@ def compute_inclusiveness(
     return rows.group_by(_K).agg(share.mean().alias("inclusiveness"))
 
 
-def gini_expr(values: pl.Expr) -> pl.Expr:
+def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
     """Return the Gini coefficient of ``values`` in an aggregation (null if sum 0).
+
+    ``population`` is the number of members when some zero values are not
+    listed (active organizations that took part in nothing); it defaults to
+    the number of values. With ``m`` listed values sorted ascending, ``z``
+    unlisted zeros, ``n = m + z`` and sum ``S``, the mean absolute difference
+    gives ``G = (2 * sum_i (2i - m - 1) x_i + 2 z S) / (2 n S)``.
 
     Examples
     --------
@@ -250,37 +255,71 @@ def gini_expr(values: pl.Expr) -> pl.Expr:
     >>> out = df.group_by("g", maintain_order=True).agg(gini_expr(pl.col("x")).alias("gini"))
     >>> [round(v, 4) if v is not None else None for v in out["gini"]]
     [0.2222, None]
+    >>> df.filter(pl.col("g") == 1).select(gini_expr(pl.col("x"), population=pl.lit(4))).item()
+    0.4166666666666667
     """
-    n = values.len()
+    m = values.len()
+    n = m if population is None else pl.max_horizontal(population.first(), m)
     total = values.sum()
-    ranked = (values.sort() * pl.int_range(1, n + 1)).sum()
-    return pl.when(total > 0).then(2 * ranked / (n * total) - (n + 1) / n)
+    rank = pl.int_range(1, m + 1)
+    listed = 2 * (values.sort() * (2 * rank - m - 1)).sum()
+    zeros = 2 * (n - m) * total
+    return pl.when(total > 0).then((listed + zeros) / (2 * n * total))
 
 
 def _active_in_windows(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
-    """(key, organization) for each partner active at some time in each window."""
-    grid = build_window_grid(events, windows=windows)
+    """Per window key: ``_partners`` active at some time in it, plus ``_listed``.
+
+    ``_listed`` rows are (key, organization) of organizations that took part
+    in the window although not active then (they left before it): they count
+    on top of the active ones.
+    """
     intervals = partner_intervals(_all_partnership_events(events))
+    grid = build_window_grid(events, windows=windows).select(
+        s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
+    )
+    return count_active_partners_in_windows(intervals, grid).select(
+        s.PARTNERSHIP_ID,
+        pl.lit("", pl.String).alias(GROUP),
+        WINDOW_INDEX,
+        WINDOW_START,
+        WINDOW_END,
+        PARTNERS,
+    )
+
+
+def _inactive_participants(
+    counts: pl.LazyFrame, windows_active: pl.LazyFrame, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Per window key, organizations that took part but were not active in it."""
+    bounds = windows_active.select(*_K, WINDOW_START, WINDOW_END)
     overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
         pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
     )
-    return (
-        grid.join(intervals, on=s.PARTNERSHIP_ID)
+    active = (
+        counts.select(*_K, s.ORGANIZATION)
+        .join(bounds, on=_K)
+        .join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
         .filter(overlap)
-        .select(
-            s.PARTNERSHIP_ID,
-            pl.lit("", pl.String).alias(GROUP),
-            WINDOW_INDEX,
-            s.ORGANIZATION,
-        )
+        .select(*_K, s.ORGANIZATION)
         .unique()
+    )
+    return (
+        counts.select(*_K, s.ORGANIZATION)
+        .join(active, on=[*_K, s.ORGANIZATION], how="anti")
+        .group_by(_K)
+        .agg(pl.len().alias("_inactive"))
     )
 
 
 def compute_participation_equality(
     events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
 ) -> pl.LazyFrame:
-    """Return ``participation_equality`` = 1 - Gini of events per active partner org."""
+    """Return ``participation_equality`` = 1 - Gini of events per active partner org.
+
+    Active organizations that took part in nothing in the window count as 0
+    (ungrouped); grouped, the group-window's partners are those taking part.
+    """
     counts = (
         assign_event_windows(
             _partner_appearances(events).unique([EVENT_KEY, s.ORGANIZATION]),
@@ -290,13 +329,28 @@ def compute_participation_equality(
         .group_by([*_K, s.ORGANIZATION])
         .agg(pl.len().alias("_n"))
     )
-    if not grouped:
-        active = _active_in_windows(events, windows=windows)
-        counts = counts.join(
-            active, on=[*_K, s.ORGANIZATION], how="full", coalesce=True
+    if grouped:
+        return counts.group_by(_K).agg(
+            (1 - gini_expr(pl.col("_n"))).alias("participation_equality")
         )
-    return counts.group_by(_K).agg(
-        (1 - gini_expr(pl.col("_n").fill_null(0))).alias("participation_equality")
+    windows_active = _active_in_windows(events, windows=windows)
+    intervals = partner_intervals(_all_partnership_events(events))
+    inactive = _inactive_participants(counts, windows_active, intervals)
+    population = (
+        windows_active.select(*_K, PARTNERS)
+        .join(inactive, on=_K, how="left")
+        .select(
+            *_K, (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop")
+        )
+    )
+    return (
+        counts.join(population, on=_K, how="left")
+        .group_by(_K)
+        .agg(
+            (1 - gini_expr(pl.col("_n"), population=pl.col("_pop"))).alias(
+                "participation_equality"
+            )
+        )
     )
 
 

@@ -205,10 +205,15 @@ def _gini_oracle(xs):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.integers(0, 20), min_size=1, max_size=8))
-def test_gini_matches_the_pairwise_definition(xs):
-    got = pl.DataFrame({"x": xs}).select(gini_expr(pl.col("x")).alias("g")).item()
-    expected = _gini_oracle(xs)
+@given(st.lists(st.integers(0, 20), min_size=1, max_size=8), st.integers(0, 4))
+def test_gini_matches_the_pairwise_definition(xs, zeros):
+    population = pl.lit(len(xs) + zeros)
+    got = (
+        pl.DataFrame({"x": xs})
+        .select(gini_expr(pl.col("x"), population=population).alias("g"))
+        .item()
+    )
+    expected = _gini_oracle(xs + [0] * zeros)
     assert (got is None) == (expected is None)
     if expected is not None:
         assert got == pytest.approx(expected, abs=1e-12)

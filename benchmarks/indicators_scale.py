@@ -1,0 +1,91 @@
+"""Time and peak memory of the indicators over 100k partnerships (about 10M events).
+
+Generates the log once (``benchmarks/data.py``, cached as Parquet), then measures
+in a fresh process, so that generation does not count: reading the Parquet
+file, then :func:`engine.indicators.compute_indicators` with rolling 90d/30d
+windows (and, with ``--drift``, the drift detectors). Prints seconds and the
+process's peak resident memory (``ru_maxrss``), with the targets (30 s, 8 GiB).
+
+Run: ``.venv/bin/python benchmarks/indicators_scale.py --events 10000000 --partnerships 100000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from benchmarks.data import generate_input_frame
+from engine.alerts import AlertRules
+from engine.alignment import IndicatorConfig
+from engine.drift import detect_drift
+from engine.indicators import compute_indicators
+
+TARGET_SECONDS = 30.0
+TARGET_GIB = 8.0
+
+
+def ensure_log(path: Path, *, events: int, partnerships: int) -> None:
+    """Write the synthetic log to ``path`` unless it is already there."""
+    if path.exists():
+        return
+    frame = generate_input_frame(n_events=events, n_partnerships=partnerships, seed=42)
+    frame.write_parquet(path)
+
+
+def measure(path: Path, *, drift: bool) -> int:
+    """Compute the indicators of the log at ``path``; print time and peak RSS."""
+    t0 = time.perf_counter()
+    frame = pl.read_parquet(path)
+    t1 = time.perf_counter()
+    config = IndicatorConfig()
+    spec = config.windows.to_spec()
+    indicators = compute_indicators(frame, windows=spec, config=config)
+    t2 = time.perf_counter()
+    alerts = None
+    if drift:
+        alerts = detect_drift(indicators, frame=frame, windows=spec, rules=AlertRules())
+    t3 = time.perf_counter()
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    partnerships = frame["case:concept:name"].n_unique()
+    print(
+        f"events {frame.height:,}, partnerships {partnerships:,}, windows {indicators.height:,}"
+    )
+    print(f"read parquet     {t1 - t0:7.2f} s")
+    print(f"indicators       {t2 - t1:7.2f} s  (target <= {TARGET_SECONDS:.0f} s)")
+    if alerts is not None:
+        print(f"drift alerts     {t3 - t2:7.2f} s  ({alerts.height:,} alerts)")
+    print(f"peak RSS         {peak_gib:7.2f} GiB (target <= {TARGET_GIB:.0f} GiB)")
+    ok = (t2 - t1) <= TARGET_SECONDS and peak_gib <= TARGET_GIB
+    print("meets the targets" if ok else "misses the targets")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    """Generate (cached) then measure in a child process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--partnerships", type=int, default=100_000)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp"))
+    parser.add_argument("--drift", action="store_true", help="also time detect_drift")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure is not None:
+        return measure(args.measure, drift=args.drift)
+    path = (
+        args.cache / f"partnermine-indicators-{args.events}-{args.partnerships}.parquet"
+    )
+    ensure_log(path, events=args.events, partnerships=args.partnerships)
+    command = [sys.executable, __file__, "--measure", str(path)]
+    if args.drift:
+        command.append("--drift")
+    return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
