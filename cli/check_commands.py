@@ -134,9 +134,10 @@ def render_fitness(fitness: pl.DataFrame | None) -> str:
     if fitness is None or fitness.is_empty():
         return ""
     worst = fitness.sort("fitness").row(0, named=True)
+    mean = float(fitness.select(pl.col("fitness").mean()).item())
     return (
         f"\nFitness of {fitness.height} partnership(s): mean "
-        f"{fitness['fitness'].mean():.3f}, lowest {worst['fitness']:.3f} "
+        f"{mean:.3f}, lowest {worst['fitness']:.3f} "
         f"({worst['partnership_id']})."
     )
 
