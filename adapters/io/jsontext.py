@@ -187,25 +187,36 @@ def attributes_from_long(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
     >>> attributes_from_long(long, index="e").rows()
     [(0, '{"a":"x","b":2}'), (1, '{"a":true}')]
     """
-    long = long.filter(pl.col("value").is_not_null()).with_row_index("order")
-    keys = (
-        long.select(pl.col("key").unique().sort())
-        .with_row_index("rank")
-        .with_columns(json_string_expr(pl.col("key")).alias("kj"))
-    )
-    fragments = (
-        _value_json(long.join(keys, on="key", how="left"))
-        .select(
-            index,
-            "rank",
-            "order",
-            pl.concat_str(["kj", pl.lit(":"), "vj"]).alias("f"),
+    long = long.filter(pl.col("value").is_not_null())
+    if long.is_empty():
+        return long.select(index, pl.lit(None, pl.String).alias(s.ATTRIBUTES))
+    keys = long.select(pl.col("key").unique().sort()).to_series()
+    encoded = keys.to_frame().select(json_string_expr(pl.col("key"))).to_series()
+    rank = {k: i for i, k in enumerate(keys.to_list())}
+    # One integer per (event, key): sorting on it puts keys in canonical order.
+    slot = pl.col(index).cast(pl.Int64) * max(len(rank), 1) + pl.col(
+        "key"
+    ).replace_strict(rank, return_dtype=pl.Int64)
+    long = long.with_columns(
+        slot.alias("slot"),
+        pl.col("key")
+        .replace_strict(
+            dict(zip(keys.to_list(), encoded.to_list(), strict=True)),
+            return_dtype=pl.String,
         )
-        .sort(index, "rank", "order")
+        .alias("kj"),
     )
-    same_as_next = (pl.col(index) == pl.col(index).shift(-1)) & (
-        pl.col("rank") == pl.col("rank").shift(-1)
+    repeated = long.select(pl.col("slot").is_duplicated().any()).item()
+    if repeated:
+        long = long.with_row_index("order")
+    fragments = _value_json(long).select(
+        index,
+        "slot",
+        *(["order"] if repeated else []),
+        pl.concat_str(["kj", pl.lit(":"), "vj"]).alias("f"),
     )
+    fragments = fragments.sort(["slot", "order"] if repeated else "slot")
+    same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
     return (
         fragments.filter(~same_as_next.fill_null(value=False))
         .group_by(index, maintain_order=True)

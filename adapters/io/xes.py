@@ -250,7 +250,7 @@ def read_xes(
     timezone: str | None = None,
     mapping: Mapping[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
-    parser: Literal["auto", "lxml"] = "auto",
+    parser: Literal["auto", "text", "lxml"] = "auto",
 ) -> ImportedBatch:
     """Return the events of an XES file (plain or gzip) as an :class:`ImportedBatch`.
 
@@ -267,8 +267,9 @@ def read_xes(
     on_progress
         Called with the number of (compressed) bytes read so far.
     parser
-        ``auto``: the vectorized reader, falling back to lxml for unusual
-        layouts; ``lxml``: always the streaming lxml parser.
+        ``auto``: the numpy scanner for canonical blocks, the polars tag
+        reader for other blocks, lxml for what neither handles; ``text``:
+        the same without the numpy scanner; ``lxml``: always lxml.
 
     Raises
     ------
@@ -280,7 +281,7 @@ def read_xes(
         if parser == "lxml":
             msg = "lxml parser requested"
             raise UnusualLayout(msg)  # noqa: TRY301 - one fallback path
-        parts = scan_xes_text(path, on_progress=on_progress)
+        parts = scan_xes_text(path, on_progress=on_progress, use_bytes=parser == "auto")
     except UnusualLayout:
         parts = read_xes_parts_lxml(path)
     flat = _assemble(parts, lifecycle_classifier=lifecycle_classifier)

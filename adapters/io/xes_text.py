@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTE_KINDS",
+    "BlockScan",
     "UnusualLayout",
     "XesParts",
+    "normalize_attribute_values",
     "open_xes_binary",
     "scan_xes_text",
 ]
@@ -64,6 +66,21 @@ class XesParts:
     events: list[pl.DataFrame] = field(default_factory=list)
     event_attrs: list[pl.DataFrame] = field(default_factory=list)
     trace_attrs: list[pl.DataFrame] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BlockScan:
+    """What one block holds, in the long form :mod:`adapters.io.xes` assembles.
+
+    ``root`` is the first element's name and line when the block has one.
+    """
+
+    events: pl.DataFrame
+    event_attrs: pl.DataFrame
+    trace_attrs: pl.DataFrame
+    traces: int
+    root: tuple[str, int] | None
+    closes_log: bool
 
 
 @dataclass
@@ -191,12 +208,13 @@ _LINE_RE = (
 )
 
 
-def _normalize_values(tags: pl.DataFrame, *, has_entities: bool) -> pl.DataFrame:
-    if tags.select(pl.col("value").str.contains("\t", literal=True).any()).item():
-        # XML attribute-value normalization: a literal tab reads as a space.
-        tags = tags.with_columns(
-            pl.col("value").str.replace_all("\t", " ", literal=True)
-        )
+def normalize_attribute_values(
+    tags: pl.DataFrame, *, has_entities: bool
+) -> pl.DataFrame:
+    """Return ``tags`` with XML attribute-value normalization and entities applied."""
+    if tags.select(pl.col("value").str.contains(r"[\t\n\r]").any()).item():
+        # A literal tab or line break in an attribute value reads as a space.
+        tags = tags.with_columns(pl.col("value").str.replace_all(r"[\t\n\r]", " "))
     if has_entities:
         escaped = pl.col("value").str.contains("&", literal=True) | pl.col(
             "key"
@@ -237,15 +255,15 @@ def _tag_frame(block: bytes, first_line: int, source: str) -> pl.DataFrame:
         # Both sides are in line order and share no line: a linear merge.
         general = _general_tags(rest.select("line", "text")).drop("pos")
         tags = tags.merge_sorted(general.cast(tags.schema), key="line")
-    return _normalize_values(tags, has_entities=b"&" in block)
+    return normalize_attribute_values(tags, has_entities=b"&" in block)
 
 
-def _check_root(tags: pl.DataFrame, state: _State, source: str) -> None:
+def _check_root(tags: pl.DataFrame, state: _State, source: str) -> bool:
     first = tags.filter(
         ~pl.col("name").is_in(["?xml", "!--"]) & pl.col("name").is_not_null()
     )
     if first.is_empty():
-        return
+        return False
     name, line = first["name"][0], int(first["line"][0])
     if name != "log":
         if ":" in str(name) and str(name).endswith(":log"):
@@ -264,6 +282,7 @@ def _check_root(tags: pl.DataFrame, state: _State, source: str) -> None:
         msg = f"encoding {encoding[0]}"
         raise UnusualLayout(msg)
     state.root_checked = True
+    return True
 
 
 def _unescape(expr: pl.Expr) -> pl.Expr:
@@ -317,6 +336,38 @@ def _structure(tags: pl.DataFrame, state: _State) -> pl.DataFrame:
     return out
 
 
+def _scan_block_text(
+    block: bytes, first_line: int, *, state: _State, source: str
+) -> BlockScan:
+    """Return the block read by the polars tag path (general line layouts)."""
+    if any(marker in block for marker in _UNUSUAL_TEXT):
+        msg = "character references or CDATA"
+        raise UnusualLayout(msg)
+    tags = _tag_frame(block, first_line, source)
+    root = None
+    if not state.root_checked and _check_root(tags, state, source):
+        root = ("log", 1)
+    out = _structure(tags, state)
+    if out.height and out.tail(1)["td"].item() != 0:
+        msg = "unclosed trace"
+        raise UnusualLayout(msg)
+    attrs = out.filter(pl.col("name").is_in(ATTRIBUTE_KINDS)).with_columns(
+        pl.col("name").alias("kind")
+    )
+    return BlockScan(
+        events=out.filter(pl.col("oe")).select("event_idx", "trace_idx", "line"),
+        event_attrs=attrs.filter(pl.col("ed") == 1).select(
+            "event_idx", "key", "kind", "value", "line"
+        ),
+        trace_attrs=attrs.filter((pl.col("td") == 1) & (pl.col("ed") == 0)).select(
+            "trace_idx", "key", "kind", "value"
+        ),
+        traces=int(out["ot"].sum()),
+        root=root,
+        closes_log=bool((out["name"] == "/log").any()),
+    )
+
+
 def _scan_block(
     block: bytes,
     first_line: int,
@@ -324,40 +375,37 @@ def _scan_block(
     state: _State,
     parts: XesParts,
     source: str,
-    last: bool,
+    use_bytes: bool,
 ) -> None:
-    if any(marker in block for marker in _UNUSUAL_TEXT):
-        msg = "character references or CDATA"
-        raise UnusualLayout(msg)
-    tags = _tag_frame(block, first_line, source)
-    if not state.root_checked:
-        _check_root(tags, state, source)
-    out = _structure(tags, state)
-    if out.height:
-        tail = out.tail(1)
-        if tail["td"].item() != 0:
-            msg = "unclosed trace"
-            raise UnusualLayout(msg)
-    attrs = out.filter(pl.col("name").is_in(ATTRIBUTE_KINDS)).with_columns(
-        pl.col("name").alias("kind")
-    )
-    parts.events.append(
-        out.filter(pl.col("oe")).select("event_idx", "trace_idx", "line")
-    )
-    parts.event_attrs.append(
-        attrs.filter(pl.col("ed") == 1).select(
-            "event_idx", "key", "kind", "value", "line"
-        )
-    )
-    parts.trace_attrs.append(
-        attrs.filter((pl.col("td") == 1) & (pl.col("ed") == 0)).select(
-            "trace_idx", "key", "kind", "value"
-        )
-    )
-    state.traces += int(out["ot"].sum())
-    state.events += int(out["oe"].sum())
-    if last:
-        state.log_closed = bool((out["name"] == "/log").any())
+    from adapters.io.xes_bytes import scan_block_bytes
+
+    scan = None
+    if use_bytes and not any(marker in block for marker in _UNUSUAL_TEXT):
+        try:
+            scan = scan_block_bytes(
+                block, first_line, traces=state.traces, events=state.events
+            )
+        except UnusualLayout:
+            scan = None
+        except ValidationError as e:
+            raise ValidationError(e.reason, source=source, line=e.line) from e
+    if scan is None:
+        scan = _scan_block_text(block, first_line, state=state, source=source)
+    if not state.root_checked and scan.root is not None:
+        name, line = scan.root
+        if name != "log":
+            if name.endswith(":log"):
+                msg = "namespace-prefixed XES"
+                raise UnusualLayout(msg)
+            msg = f"not an XES file: the root element is <{name}>, not <log>"
+            raise ValidationError(msg, source=source, line=line, field="log")
+        state.root_checked = True
+    parts.events.append(scan.events)
+    parts.event_attrs.append(scan.event_attrs)
+    parts.trace_attrs.append(scan.trace_attrs)
+    state.traces += scan.traces
+    state.events += scan.events.height
+    state.log_closed = state.log_closed or scan.closes_log
 
 
 def scan_xes_text(
@@ -365,8 +413,13 @@ def scan_xes_text(
     *,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_progress: Callable[[int], None] | None = None,
+    use_bytes: bool = True,
 ) -> XesParts:
     """Return the long form of the XES file at ``path``, read block by block.
+
+    Each block is read by the numpy scanner of :mod:`adapters.io.xes_bytes`
+    when it has the canonical layout (and ``use_bytes``), else by the polars
+    line/tag path of this module.
 
     Raises
     ------
@@ -380,8 +433,15 @@ def scan_xes_text(
     first_line = 1
     for block, last in _read_blocks(path, block_bytes, on_progress):
         _scan_block(
-            block, first_line, state=state, parts=parts, source=str(path), last=last
+            block,
+            first_line,
+            state=state,
+            parts=parts,
+            source=str(path),
+            use_bytes=use_bytes,
         )
+        if not last:
+            state.log_closed = False
         first_line += block.count(b"\n")
     if not state.root_checked:
         msg = "not an XES file: no <log> element"

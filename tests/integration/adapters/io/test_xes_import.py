@@ -67,11 +67,12 @@ def test_real_log_matches_pm4py(name):
     assert triples(ours.frame) == Counter(theirs.rows())
 
 
+@pytest.mark.parametrize("parser", ["text", "lxml"])
 @pytest.mark.parametrize("name", REAL)
-def test_fast_reader_equals_lxml_reader_on_real_logs(name):
+def test_every_parser_reads_the_same_events(name, parser):
     fast = read_xes(LOGS / name).frame
-    slow = read_xes(LOGS / name, parser="lxml").frame
-    assert fast.equals(slow)
+    other = read_xes(LOGS / name, parser=parser).frame
+    assert fast.equals(other)
 
 
 def test_lifecycle_classifier_makes_bpic2013_activities_meaningful():
@@ -213,3 +214,17 @@ def test_activity_mapping_is_applied():
     assert set(
         batch.frame.filter(pl.col(s.ACTIVITY) == "initiate_partnership")[s.PHASE]
     ) == {"negotiation"}
+
+
+@pytest.mark.parametrize("parser", ["auto", "text", "lxml"])
+def test_other_layouts_read_alike_and_match_pm4py(data_dir, parser):
+    path = data_dir / "layouts.xes"
+    batch = read_xes(path, parser=parser)
+    batch.raise_if_invalid()
+    assert batch.frame.select(s.PARTNERSHIP_ID, s.ACTIVITY, s.ATTRIBUTES).rows() == [
+        ("case 1", "a & b", None),
+        ("case 1", "b", '{"cost":15.0,"note":"tab inside"}'),
+        ("case 2", "renamed", None),
+    ]
+    assert batch.source_rows.to_list() == [5, 6, 14]
+    assert triples(batch.frame) == Counter(pm4py_frame(path).rows())
