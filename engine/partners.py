@@ -183,7 +183,9 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
 
     A partner is active on ``active_from <= t < active_until`` (``active_until``
     null: still active at the end of the log). Organizations seen only in
-    third-party roles have no interval.
+    third-party roles have no row. A partner never active (it left before it
+    first appeared) has one row with null ``active_from`` and ``active_until``,
+    so the rows also list every partner organization.
 
     Parameters
     ----------
@@ -208,7 +210,7 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.col(_JOIN).is_null() | (pl.col(_LEAVE) > pl.col(_JOIN))
     )
     active = pl.col("_active")
-    return (
+    states = (
         _membership_changes(frame)
         .sort(*key, s.TIMESTAMP)
         .with_columns(pl.struct(key).rle_id().alias("_group"))
@@ -218,11 +220,24 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
             pl.col(_ENTER).cum_max().over("_group"),
         )
         .with_columns((pl.col(_ENTER) & left.not_()).alias("_active"))
-        .filter(active != (same_as_previous & active.shift(1)).fill_null(value=False))
+        .cache()
+    )
+    null_ts = pl.lit(None, pl.Datetime("us", "UTC"))
+    never_active = (
+        states.group_by(key)
+        .agg(active.any())
+        .filter(active.not_())
+        .select(*key, null_ts.alias(ACTIVE_FROM), null_ts.alias(ACTIVE_UNTIL))
+    )
+    intervals = (
+        states.filter(
+            active != (same_as_previous & active.shift(1)).fill_null(value=False)
+        )
         .with_columns(pl.when(same_as_next).then(ts.shift(-1)).alias(ACTIVE_UNTIL))
         .filter(active)
         .select(*key, ts.alias(ACTIVE_FROM), ACTIVE_UNTIL)
     )
+    return pl.concat([intervals, never_active])
 
 
 def explode_active_partners(

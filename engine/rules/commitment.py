@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from engine import schema as s
-from engine.partners import IS_PARTNER_ROLE, explode_appearances
+from engine.partners import IS_PARTNER_ROLE, explode_appearances, partner_intervals
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
@@ -95,7 +95,9 @@ def _all_windows(
     )
 
 
-def _partner_actor_counts(windowed: pl.LazyFrame) -> pl.LazyFrame:
+def _partner_actor_counts(
+    windowed: pl.LazyFrame, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
     """Return the distinct actors of partner organizations per (partnership, window)."""
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     # Every participant of every event passes through here: a categorical
@@ -115,19 +117,19 @@ def _partner_actor_counts(windowed: pl.LazyFrame) -> pl.LazyFrame:
     )
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.
-    in_role = appearances.filter(pl.col(IS_PARTNER_ROLE))
-    third = appearances.filter(pl.col(IS_PARTNER_ROLE).not_()).cache()
-    partner_orgs = (
-        in_role.join(third.select(key).unique(), on=key, how="semi")
-        .select(key)
-        .unique()
+    partners = intervals.select(pl.col(key).cast(pl.String)).unique()
+    third = (
+        appearances.filter(pl.col(IS_PARTNER_ROLE).not_())
+        .with_columns(pl.col(s.PARTNERSHIP_ID).cast(pl.String))
+        .join(partners, on=key, how="semi")
+        .select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), _WINDOW, s.ACTOR)
     )
     counted = pl.concat(
         [
-            in_role.select(s.PARTNERSHIP_ID, _WINDOW, s.ACTOR),
-            third.join(partner_orgs, on=key, how="semi").select(
+            appearances.filter(pl.col(IS_PARTNER_ROLE)).select(
                 s.PARTNERSHIP_ID, _WINDOW, s.ACTOR
             ),
+            third,
         ]
     )
     return (
@@ -138,7 +140,11 @@ def _partner_actor_counts(windowed: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _participation_drops(
-    events: pl.LazyFrame, *, thresholds: RuleThresholds, as_of: datetime
+    events: pl.LazyFrame,
+    *,
+    thresholds: RuleThresholds,
+    as_of: datetime,
+    intervals: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
@@ -151,7 +157,9 @@ def _participation_drops(
     drops = (
         _all_windows(events, window=window, as_of=as_of)
         .join(
-            _partner_actor_counts(windowed), on=[s.PARTNERSHIP_ID, _WINDOW], how="left"
+            _partner_actor_counts(windowed, intervals),
+            on=[s.PARTNERSHIP_ID, _WINDOW],
+            how="left",
         )
         .with_columns(pl.col("_actors").fill_null(0).cast(pl.Int64))
         .sort(s.PARTNERSHIP_ID, _WINDOW)
@@ -193,7 +201,7 @@ def check_commitment_loss(
     *,
     thresholds: RuleThresholds,
     as_of: datetime,
-    intervals: pl.LazyFrame | None = None,  # noqa: ARG001 - uniform rule signature
+    intervals: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return the ``commitment_loss`` deviations (docs/rules.md).
 
@@ -214,12 +222,20 @@ def check_commitment_loss(
     as_of
         The end of observation.
     intervals
-        Unused; every rule takes it.
+        :func:`engine.partners.partner_intervals` of ``events``, if already known
+        (its rows list the partner organizations).
     """
     found = pl.concat(
         [
             _net_departures(events),
-            _participation_drops(events, thresholds=thresholds, as_of=as_of),
+            _participation_drops(
+                events,
+                thresholds=thresholds,
+                as_of=as_of,
+                intervals=intervals
+                if intervals is not None
+                else partner_intervals(events),
+            ),
         ]
     )
     return finish_deviations(found, rule="commitment_loss")

@@ -52,7 +52,12 @@ RULE_CHECKS: Final[Mapping[str, RuleCheck]] = {
     "commitment_loss": check_commitment_loss,
 }
 _NEEDS_PARTNERS: Final = frozenset(
-    {"stalled_idea_to_action", "missing_top_manager_feedback", "exclusive_decision"}
+    {
+        "stalled_idea_to_action",
+        "missing_top_manager_feedback",
+        "exclusive_decision",
+        "commitment_loss",
+    }
 )
 
 
@@ -126,7 +131,7 @@ def detect_deviations(
     lazy = events.lazy()
     intervals = None
     if _NEEDS_PARTNERS.intersection(chosen):
-        # Boundary: three rules look partners up in the same intervals.
+        # Boundary: four rules look partners up in the same intervals.
         intervals = partner_intervals(lazy).collect().lazy()
     plans = [
         RULE_CHECKS[rule](lazy, thresholds=thresholds, as_of=end, intervals=intervals)

@@ -124,3 +124,30 @@ def test_partnerships_are_separate_and_unknown_ones_have_none():
     )
     assert _active(frame, [1], pid="p2") == [["B"]]
     assert _active(frame, [1], pid="nope") == [[]]
+
+
+def test_a_partner_that_left_before_appearing_is_listed_but_never_active():
+    frame = build_log(
+        [
+            {"id": "e1", "act": "initiate_partnership", "day": 0, "parts": team("A")},
+            {
+                "id": "e2",
+                "act": "member_left",
+                "day": 1,
+                "org": "B",
+                "parts": [("x", "B", "mediator")],
+            },
+            {
+                "id": "e3",
+                "act": "explore_expectations",
+                "day": 2,
+                "parts": team("A", "B"),
+            },
+        ]
+    )
+    rows = partner_intervals(frame.lazy()).collect().sort(s.ORGANIZATION)
+    assert rows.select(s.ORGANIZATION, "active_from").rows() == [
+        ("A", day(0)),
+        ("B", None),
+    ]
+    assert _active(frame, [3]) == [["A"]]
