@@ -61,42 +61,49 @@ def check_exclusive_decisions(
         )
         .filter(pl.col(IS_PARTNER_ROLE))
         .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
-        .unique()
-        .with_columns(pl.lit(value=True).alias("_present"))
     )
-    active = explode_active_partners(
-        intervals if intervals is not None else partner_intervals(events),
-        decisions.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY),
+    active = (
+        explode_active_partners(
+            intervals if intervals is not None else partner_intervals(events),
+            decisions.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP),
+        )
+        .select(SEQ, ACTIVE_PARTNER)
+        .cache()
     )
-    present_now = pl.col("_present").fill_null(value=False)
+    # Count per decision first; names and messages only for those that fire.
+    taken = (
+        active.join(present, on=[SEQ, ACTIVE_PARTNER], how="semi")
+        .group_by(SEQ)
+        .agg(pl.col(ACTIVE_PARTNER).sort().alias("_taken"))
+    )
     n_active = pl.col("_active")
     n_taken = pl.col("_taken").list.len()
-    found = (
-        active.join(present, on=[SEQ, ACTIVE_PARTNER], how="left")
-        .group_by(SEQ)
-        .agg(
-            pl.col(s.PARTNERSHIP_ID, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY).first(),
-            pl.len().alias("_active"),
-            pl.col(ACTIVE_PARTNER).filter(present_now).sort().alias("_taken"),
-        )
+    firing = (
+        active.group_by(SEQ)
+        .agg(pl.len().alias("_active"))
+        .join(taken, on=SEQ, how="left")
+        .with_columns(pl.col("_taken").fill_null(pl.lit([], pl.List(pl.String))))
         .filter(
             (n_active >= thresholds.exclusive_min_orgs)
             & (n_taken < thresholds.exclusive_share * n_active)
         )
-        .select(
-            s.PARTNERSHIP_ID,
-            pl.col(s.TIMESTAMP).alias("time"),
-            pl.concat_list(s.EVENT_ID).alias("evidence"),
-            pl.format(
-                "Decision {} on {} was taken by {} of {} active partners ({})",
-                s.ACTIVITY,
-                format_date_expr(s.TIMESTAMP),
-                n_taken,
-                n_active,
-                pl.when(n_taken > 0)
-                .then(pl.col("_taken").list.join(", "))
-                .otherwise(pl.lit("none present")),
-            ).alias("message"),
-        )
+    )
+    found = firing.join(
+        decisions.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY),
+        on=SEQ,
+    ).select(
+        s.PARTNERSHIP_ID,
+        pl.col(s.TIMESTAMP).alias("time"),
+        pl.concat_list(s.EVENT_ID).alias("evidence"),
+        pl.format(
+            "Decision {} on {} was taken by {} of {} active partners ({})",
+            s.ACTIVITY,
+            format_date_expr(s.TIMESTAMP),
+            n_taken,
+            n_active,
+            pl.when(n_taken > 0)
+            .then(pl.col("_taken").list.join(", "))
+            .otherwise(pl.lit("none present")),
+        ).alias("message"),
     )
     return finish_deviations(found, rule="exclusive_decision")

@@ -63,25 +63,26 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         .filter(pl.col(ROLE) == "top_manager")
         .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
     )
-    at = meetings.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
-    return (
-        explode_active_partners(intervals, at)
+    missing = (
+        explode_active_partners(
+            intervals, meetings.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP)
+        )
+        .select(SEQ, ACTIVE_PARTNER)
         .join(tops, on=[SEQ, ACTIVE_PARTNER], how="anti")
         .group_by(SEQ)
-        .agg(
-            pl.col(s.PARTNERSHIP_ID, s.EVENT_ID, s.TIMESTAMP).first(),
-            pl.col(ACTIVE_PARTNER).unique().sort().alias("_missing"),
-        )
-        .select(
-            s.PARTNERSHIP_ID,
-            pl.col(s.TIMESTAMP).alias("time"),
-            pl.concat_list(s.EVENT_ID).alias("evidence"),
-            pl.format(
-                "Feedback meeting on {} during execution had no top manager from {}",
-                format_date_expr(s.TIMESTAMP),
-                pl.col("_missing").list.join(", "),
-            ).alias("message"),
-        )
+        .agg(pl.col(ACTIVE_PARTNER).unique().sort().alias("_missing"))
+    )
+    return missing.join(
+        meetings.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP), on=SEQ
+    ).select(
+        s.PARTNERSHIP_ID,
+        pl.col(s.TIMESTAMP).alias("time"),
+        pl.concat_list(s.EVENT_ID).alias("evidence"),
+        pl.format(
+            "Feedback meeting on {} during execution had no top manager from {}",
+            format_date_expr(s.TIMESTAMP),
+            pl.col("_missing").list.join(", "),
+        ).alias("message"),
     )
 
 

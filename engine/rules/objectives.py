@@ -27,9 +27,11 @@ _OBJECTIVE = "_objective"
 
 def _first_disclosures(events: pl.LazyFrame) -> pl.LazyFrame:
     """Return, per (partnership, objective), when it was first agreed or shared."""
+    # A cheap substring test before JSON parsing: most updates name no objective.
     return (
         events.filter(
             pl.col(s.ACTIVITY).is_in(["agree_objectives", "share_information"])
+            & pl.col(s.ATTRIBUTES).str.contains("objective_id", literal=True)
         )
         .select(s.PARTNERSHIP_ID, s.TIMESTAMP, objective_ids_expr().alias(_OBJECTIVE))
         .explode(_OBJECTIVE)
