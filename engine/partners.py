@@ -120,22 +120,41 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _partner_role_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return (partnership, organization, timestamp) of partner-role appearances.
+
+    :func:`explode_appearances` specialized for the hot path (every participant
+    of every event): categorical keys, and no column rebuilt with when/then.
+    """
+    field = pl.col(s.PARTICIPANTS).struct.field
+    narrow = frame.select(
+        pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+        s.TIMESTAMP,
+        s.PARTICIPANTS,
+        s.ORGANIZATION,
+    )
+    listed = (
+        narrow.select(s.PARTNERSHIP_ID, s.TIMESTAMP, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
+        .filter(field("role").fill_null("other").is_in(_THIRD_PARTY).not_())
+        .select(
+            s.PARTNERSHIP_ID,
+            s.TIMESTAMP,
+            field("organization").cast(pl.Categorical).alias(s.ORGANIZATION),
+        )
+    )
+    own = narrow.filter(pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0).select(
+        s.PARTNERSHIP_ID, s.TIMESTAMP, pl.col(s.ORGANIZATION).cast(pl.Categorical)
+    )
+    return pl.concat([listed, own]).filter(pl.col(s.ORGANIZATION).is_not_null())
+
+
 def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Return (partnership, organization, timestamp, join/leave/enter) change points."""
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
-    # Categorical keys: grouping every appearance by two strings is the hot spot.
     first = (
-        explode_appearances(
-            frame.select(
-                pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
-                s.TIMESTAMP,
-                s.PARTICIPANTS,
-                s.ORGANIZATION,
-                s.ACTOR,
-            )
-        )
-        .filter(pl.col(IS_PARTNER_ROLE))
-        .group_by(s.PARTNERSHIP_ID, pl.col(s.ORGANIZATION).cast(pl.Categorical))
+        _partner_role_appearances(frame)
+        .group_by(key)
         .agg(pl.col(s.TIMESTAMP).min())
         .select(pl.col(key).cast(pl.String), s.TIMESTAMP)
     )

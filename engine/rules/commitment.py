@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from engine import schema as s
-from engine.partners import IS_PARTNER_ROLE, explode_appearances, partner_intervals
+from engine.partners import partner_intervals
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
@@ -98,37 +98,53 @@ def _all_windows(
 def _partner_actor_counts(
     windowed: pl.LazyFrame, intervals: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Return the distinct actors of partner organizations per (partnership, window)."""
+    """Return the distinct actors of partner organizations per (partnership, window).
+
+    The appearances of :func:`engine.partners.explode_appearances`, specialized:
+    every participant of every event passes through here, so the partnership key
+    is categorical and no column is rebuilt with when/then.
+    """
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
-    # Every participant of every event passes through here: a categorical
-    # partnership key, and no per-row join for the common case.
-    appearances = (
-        explode_appearances(
-            windowed.select(
-                pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
-                _WINDOW,
-                s.PARTICIPANTS,
-                s.ORGANIZATION,
-                s.ACTOR,
-            )
-        )
-        .filter(pl.col(s.ACTOR).is_not_null())
+    field = pl.col(s.PARTICIPANTS).struct.field
+    narrow = windowed.select(
+        pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+        _WINDOW,
+        s.PARTICIPANTS,
+        s.ORGANIZATION,
+        s.ACTOR,
+    )
+    listed = (
+        narrow.select(s.PARTNERSHIP_ID, _WINDOW, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
+        .filter(field("organization").is_not_null() & field("actor").is_not_null())
         .cache()
+    )
+    third_party = field("role").is_in(sorted(s.THIRD_PARTY_ROLES))
+    own = narrow.filter(
+        (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
+        & pl.col(s.ORGANIZATION).is_not_null()
+        & pl.col(s.ACTOR).is_not_null()
     )
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.
     partners = intervals.select(pl.col(key).cast(pl.String)).unique()
     third = (
-        appearances.filter(pl.col(IS_PARTNER_ROLE).not_())
-        .with_columns(pl.col(s.PARTNERSHIP_ID).cast(pl.String))
+        listed.filter(third_party)
+        .select(
+            pl.col(s.PARTNERSHIP_ID).cast(pl.String),
+            _WINDOW,
+            field("organization").alias(s.ORGANIZATION),
+            field("actor").alias(s.ACTOR),
+        )
         .join(partners, on=key, how="semi")
         .select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), _WINDOW, s.ACTOR)
     )
     counted = pl.concat(
         [
-            appearances.filter(pl.col(IS_PARTNER_ROLE)).select(
-                s.PARTNERSHIP_ID, _WINDOW, s.ACTOR
+            listed.filter(third_party.not_()).select(
+                s.PARTNERSHIP_ID, _WINDOW, field("actor").alias(s.ACTOR)
             ),
+            own.select(s.PARTNERSHIP_ID, _WINDOW, s.ACTOR),
             third,
         ]
     )
