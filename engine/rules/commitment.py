@@ -117,8 +117,7 @@ def _partner_actor_counts(
         narrow.select(s.PARTNERSHIP_ID, _WINDOW, s.PARTICIPANTS)
         .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
         .filter(field("organization").is_not_null() & field("actor").is_not_null())
-        .cache()
-    )
+    )  # not cached: streamed twice costs less than holding every participant
     third_party = field("role").is_in(sorted(s.THIRD_PARTY_ROLES))
     own = narrow.filter(
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
@@ -164,9 +163,7 @@ def _participation_drops(
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
-    windowed = events.with_columns(
-        _window_index(window // timedelta(microseconds=1))
-    ).cache()
+    windowed = events.with_columns(_window_index(window // timedelta(microseconds=1)))
     # Sorted by (partnership, window): a global shift masked at partnership edges.
     same_partnership = pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(1)
     previous = pl.when(same_partnership).then(pl.col("_actors").shift(1))
