@@ -100,13 +100,20 @@ _TS_FORMAT: Final = "%Y-%m-%d %H:%M:%S%.6f+00"
 _BYTEA_ARRAY: Final = (
     "ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(%s, ',')) AS h)"
 )
+# The same, as the SHA-256 digests partnership names are indexed by.
+_DIGEST_ARRAY: Final = (
+    "ARRAY(SELECT sha256(decode(h, 'hex')) FROM unnest(string_to_array(%s, ',')) AS h)"
+)
 _DDL_LOCK: Final = 7_310_251_001  # pg_advisory_xact_lock key for schema creation
 
 _DDL: Final = """
 CREATE TABLE IF NOT EXISTS pm_partnerships (
     id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name bytea NOT NULL UNIQUE
+    name bytea NOT NULL
 );
+-- Unique on a digest: a btree entry cannot hold a long (incompressible) name.
+CREATE UNIQUE INDEX IF NOT EXISTS pm_partnerships_name
+    ON pm_partnerships (sha256(name));
 CREATE TABLE IF NOT EXISTS pm_events (
     position bigint PRIMARY KEY,
     partnership integer NOT NULL REFERENCES pm_partnerships (id),
@@ -468,7 +475,7 @@ class PostgresEventStore:
             "SELECT p.name, h.version, h.hash, p.id FROM pm_partnerships p "
             "JOIN LATERAL (SELECT version, hash FROM pm_events e "
             "WHERE e.partnership = p.id ORDER BY version DESC LIMIT 1) h ON true "
-            f"WHERE p.name = ANY({_BYTEA_ARRAY})",
+            f"WHERE sha256(p.name) = ANY({_DIGEST_ARRAY})",
             (_hex_list(partnership_ids),),
         )
         rows = pl.DataFrame(
@@ -495,11 +502,11 @@ class PostgresEventStore:
         raw = _hex_list(names)
         cur.execute(
             f"INSERT INTO pm_partnerships (name) SELECT unnest({_BYTEA_ARRAY}) "
-            "ON CONFLICT (name) DO NOTHING",
+            "ON CONFLICT (sha256(name)) DO NOTHING",
             (raw,),
         )
         cur.execute(
-            f"SELECT name, id FROM pm_partnerships WHERE name = ANY({_BYTEA_ARRAY})",
+            f"SELECT name, id FROM pm_partnerships WHERE sha256(name) = ANY({_DIGEST_ARRAY})",
             (raw,),
         )
         return pl.DataFrame(
@@ -535,7 +542,7 @@ class PostgresEventStore:
     def _partnership_key(self, partnership_id: str) -> int | None:
         with self._lock, self._translate_errors():
             row = self._conn.execute(
-                "SELECT id FROM pm_partnerships WHERE name = %s",
+                "SELECT id FROM pm_partnerships WHERE sha256(name) = sha256(%s)",
                 (partnership_id.encode(),),
             ).fetchone()
         return int(row[0]) if row else None
@@ -594,7 +601,7 @@ class PostgresEventStore:
         with self._lock, self._translate_errors():
             row = self._conn.execute(
                 "SELECT coalesce(max(e.version), 0) FROM pm_events e "
-                "JOIN pm_partnerships p ON p.id = e.partnership WHERE p.name = %s",
+                "JOIN pm_partnerships p ON p.id = e.partnership WHERE sha256(p.name) = sha256(%s)",
                 (partnership_id.encode(),),
             ).fetchone()
         return int(row[0]) if row else 0

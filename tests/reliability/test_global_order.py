@@ -15,7 +15,7 @@ from engine import schema as s
 from tests.reliability.workers import race_event
 
 WRITERS = 3
-APPENDS = 30
+APPENDS = 20
 
 
 def write_events(url: str, worker: int, errors: list[BaseException]) -> None:

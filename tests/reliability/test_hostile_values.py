@@ -23,6 +23,8 @@ HOSTILE = [
     "tab\tnew\nline\rcr",
     "名前 émoji 🎉 \u202e",
     "x" * 100_000,
+    # incompressible and long: beyond a btree index entry (~2.7 kB) if indexed raw
+    "".join(chr(0x4E00 + (i * 7919) % 20_000) for i in range(20_000)),
 ]
 
 

@@ -35,7 +35,7 @@ def pool() -> Iterator[ProcessPoolExecutor]:
 @pytest.mark.parametrize(
     "count",
     [
-        pytest.param(15, id="8x15"),
+        pytest.param(8, id="8x8"),
         pytest.param(1000, id="8x1000", marks=pytest.mark.slow),
     ],
 )
