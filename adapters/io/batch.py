@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from operator import methodcaller
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from engine import schema as s
 from engine.errors import ValidationError
@@ -46,44 +48,40 @@ __all__ = [
     "finish_batch",
 ]
 
-IMPORT_NAMESPACE = uuid.UUID("6f1c2b8e-4c1d-5a7e-9b1f-3d2e8a6c4b10")
+# 16 ASCII bytes, so the uuid5 prefix can be joined to the names as text.
+IMPORT_NAMESPACE = uuid.UUID(bytes=b"partnermine:evts")
 PROBLEM_SCHEMA = pl.Schema({"row": pl.Int64, "field": pl.String, "reason": pl.String})
 Unit = Literal["row", "line"]
-_hexdigest = methodcaller("hexdigest")
-_VARIANT = {f"{i:x}": f"{(i & 0x3) | 0x8:x}" for i in range(16)}
+_digest = methodcaller("digest")
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_AT = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
 
 
 def content_uuid_series(names: pl.Series) -> pl.Series:
     """Return ``uuid5(IMPORT_NAMESPACE, name)`` text for every name.
 
     Only the SHA-1 itself runs per value (hashlib, in C, via ``map``); the
-    UUID layout is a polars expression.
+    version bits and the hex layout are numpy operations on all digests.
     """
-    prefix = IMPORT_NAMESPACE.bytes
-    digests = list(
-        map(_hexdigest, map(hashlib.sha1, map(prefix.__add__, map(str.encode, names))))
-    )
-    hexes = pl.Series("h", digests, dtype=pl.String)
-    return (
-        pl.DataFrame({"h": hexes})
-        .select(
-            pl.concat_str(
-                [
-                    pl.col("h").str.slice(0, 8),
-                    pl.lit("-"),
-                    pl.col("h").str.slice(8, 4),
-                    pl.lit("-5"),
-                    pl.col("h").str.slice(13, 3),
-                    pl.lit("-"),
-                    pl.col("h").str.slice(16, 1).replace_strict(_VARIANT),
-                    pl.col("h").str.slice(17, 3),
-                    pl.lit("-"),
-                    pl.col("h").str.slice(20, 12),
-                ]
-            ).alias(s.EVENT_ID)
-        )
+    n = names.len()
+    prefixed = (
+        names.to_frame("n")
+        .select(pl.concat_str([pl.lit(IMPORT_NAMESPACE.bytes.decode()), pl.col("n")]))
         .to_series()
+        .cast(pl.Binary)
     )
+    digests = b"".join(map(_digest, map(hashlib.sha1, prefixed.to_list())))
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(n, 20)[:, :16].copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    text[:, _HEX_AT[0::2]] = _HEX[raw >> 4]
+    text[:, _HEX_AT[1::2]] = _HEX[raw & 0x0F]
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64)
+    array = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(text.ravel())
+    )
+    return pl.Series(s.EVENT_ID, pl.from_arrow(array), dtype=pl.String)
 
 
 def _content_names(frame: pl.DataFrame) -> pl.Series:

@@ -27,7 +27,6 @@ __all__ = [
     "attributes_from_columns_expr",
     "attributes_from_long",
     "json_string_expr",
-    "json_value_expr",
 ]
 
 _NUMERIC = (
@@ -61,32 +60,6 @@ def _float_text_expr(expr: pl.Expr) -> pl.Expr:
         pl.when(finite)
         .then(expr.cast(pl.String))
         .otherwise(json_string_expr(expr.cast(pl.String)))
-    )
-
-
-def json_value_expr(value: pl.Expr, kind: pl.Expr) -> pl.Expr:
-    """Return JSON text of XES-typed text ``value`` (kind: int, float, boolean, other).
-
-    Integers and floats that do not parse, and every other kind, become strings.
-
-    Examples
-    --------
-    >>> df = pl.DataFrame({"v": ["3", "1.5E2", "true", "x", "y"],
-    ...                    "k": ["int", "float", "boolean", "string", "int"]})
-    >>> df.select(json_value_expr(pl.col("v"), pl.col("k"))).to_series().to_list()
-    ['3', '150.0', 'true', '"x"', '"y"']
-    """
-    as_int = value.str.strip_chars().cast(pl.Int64, strict=False)
-    as_float = value.str.strip_chars().cast(pl.Float64, strict=False)
-    lowered = value.str.strip_chars().str.to_lowercase()
-    return (
-        pl.when((kind == "int") & as_int.is_not_null())
-        .then(as_int.cast(pl.String))
-        .when((kind == "float") & as_float.is_not_null())
-        .then(_float_text_expr(as_float))
-        .when((kind == "boolean") & lowered.is_in(["true", "false"]))
-        .then(lowered)
-        .otherwise(json_string_expr(value))
     )
 
 

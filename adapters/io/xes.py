@@ -24,10 +24,11 @@ from adapters.io.jsontext import attributes_from_long
 from adapters.io.timestamps import parse_timestamps
 from adapters.io.xes_text import (
     ATTRIBUTE_KINDS,
+    DEFAULT_BLOCK_BYTES,
     UnusualLayout,
     XesParts,
+    iter_xes_parts,
     open_xes_binary,
-    scan_xes_text,
 )
 from engine import schema as s
 from engine.errors import ValidationError
@@ -243,6 +244,34 @@ def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
     )
 
 
+def _assemble_file(
+    path: Path,
+    *,
+    lifecycle_classifier: bool,
+    on_progress: Callable[[int], None] | None,
+    parser: str,
+    block_bytes: int,
+) -> pl.DataFrame:
+    """Return the flat events of the whole file, assembled block by block."""
+    if parser != "lxml":
+        try:
+            blocks = iter_xes_parts(
+                path,
+                block_bytes=block_bytes,
+                on_progress=on_progress,
+                use_bytes=parser == "auto",
+            )
+            flats = [
+                _assemble(parts, lifecycle_classifier=lifecycle_classifier)
+                for parts in blocks
+            ]
+            return pl.concat(flats)
+        except UnusualLayout:
+            pass
+    parts = read_xes_parts_lxml(path)
+    return _assemble(parts, lifecycle_classifier=lifecycle_classifier)
+
+
 def read_xes(
     path: Path | str,
     *,
@@ -251,6 +280,7 @@ def read_xes(
     mapping: Mapping[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     parser: Literal["auto", "text", "lxml"] = "auto",
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
 ) -> ImportedBatch:
     """Return the events of an XES file (plain or gzip) as an :class:`ImportedBatch`.
 
@@ -270,6 +300,8 @@ def read_xes(
         ``auto``: the numpy scanner for canonical blocks, the polars tag
         reader for other blocks, lxml for what neither handles; ``text``:
         the same without the numpy scanner; ``lxml``: always lxml.
+    block_bytes
+        Decompressed bytes read (and assembled) at a time: bounds memory.
 
     Raises
     ------
@@ -277,14 +309,13 @@ def read_xes(
         Not XES, truncated, or malformed (naming the line).
     """
     path = Path(path)
-    try:
-        if parser == "lxml":
-            msg = "lxml parser requested"
-            raise UnusualLayout(msg)  # noqa: TRY301 - one fallback path
-        parts = scan_xes_text(path, on_progress=on_progress, use_bytes=parser == "auto")
-    except UnusualLayout:
-        parts = read_xes_parts_lxml(path)
-    flat = _assemble(parts, lifecycle_classifier=lifecycle_classifier)
+    flat = _assemble_file(
+        path,
+        lifecycle_classifier=lifecycle_classifier,
+        on_progress=on_progress,
+        parser=parser,
+        block_bytes=block_bytes,
+    )
     times = parse_timestamps(flat["timestamp_text"], timezone=timezone)
     raw = pl.DataFrame(
         {

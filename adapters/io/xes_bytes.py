@@ -37,7 +37,7 @@ _EVENT, _END_EVENT, _TRACE, _END_TRACE, _END_LOG, _LOG = range(
     len(ATTRIBUTE_KINDS), len(_NAMES)
 )
 _OTHER = len(_NAMES)
-_WIDTH = 9  # the longest name ("boolean") plus its delimiter fits in 8 bytes
+_PAD = 16  # reads past the end of a block (names, short strings) see zeros
 _KIND_TEXT = dict(enumerate(ATTRIBUTE_KINDS))
 
 
@@ -69,17 +69,27 @@ def _name_codes(padded: np.ndarray, lt: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _strings(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pl.Series:
-    """Return ``arr[starts[i]:ends[i]]`` for every i as a String column (one gather)."""
-    lengths = ends - starts
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    index = np.repeat(starts - offsets[:-1], lengths) + np.arange(
-        offsets[-1], dtype=np.int64
-    )
-    data = arr[index]
-    array = pa.LargeStringArray.from_buffers(
-        lengths.size, pa.py_buffer(offsets), pa.py_buffer(data)
+def _strings(
+    block: bytes, padded: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> pl.Series:
+    """Return ``block[starts[i]:ends[i]]`` for every i as a String column, zero-copy.
+
+    Builds Arrow string views (16 bytes each: length, then the string itself
+    when it fits in 12 bytes, else its first 4 bytes and its offset in the
+    block), so the text is never copied; polars stores strings as views too.
+    """
+    n = starts.size
+    lengths = (ends - starts).astype(np.int32)
+    views = np.empty((n, 16), dtype=np.uint8)
+    views[:, 4:] = np.lib.stride_tricks.sliding_window_view(padded, 12)[starts]
+    views[:, 4:][np.arange(12) >= lengths[:, None]] = 0
+    words = views.view(np.int32)  # (n, 4): length, prefix, buffer, offset
+    words[:, 0] = lengths
+    long = np.flatnonzero(lengths > 12)
+    words[long, 2] = 0
+    words[long, 3] = starts[long]
+    array = pa.Array.from_buffers(
+        pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(block)]
     )
     return pl.Series(pl.from_arrow(array))
 
@@ -202,7 +212,7 @@ def scan_block_bytes(
     ):
         msg = "'<' and '>' do not alternate"
         raise UnusualLayout(msg)
-    padded = np.concatenate([arr, np.zeros(_WIDTH + 1, dtype=np.uint8)])
+    padded = np.concatenate([arr, np.zeros(_PAD, dtype=np.uint8)])
     codes = _name_codes(padded, lt)
     newlines = _positions(arr, _NL)
     structural = (codes >= _EVENT) & (codes <= _END_TRACE)
@@ -224,9 +234,9 @@ def scan_block_bytes(
             "event_idx": event_idx[rows] + events,
             "trace_idx": trace_idx[rows] + traces,
             "in_event": event_depth[rows] == 1,
-            "key": _strings(arr, q1 + 1, q2),
+            "key": _strings(block, padded, q1 + 1, q2),
             "kind": kinds,
-            "value": _strings(arr, q3 + 1, q4),
+            "value": _strings(block, padded, q3 + 1, q4),
         }
     )
     long = normalize_attribute_values(long, has_entities=b"&" in block)

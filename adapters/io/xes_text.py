@@ -34,9 +34,9 @@ __all__ = [
     "BlockScan",
     "UnusualLayout",
     "XesParts",
+    "iter_xes_parts",
     "normalize_attribute_values",
     "open_xes_binary",
-    "scan_xes_text",
 ]
 
 ATTRIBUTE_KINDS = ("string", "date", "int", "float", "boolean", "id")
@@ -52,7 +52,7 @@ _ENTITIES = (
     ("&amp;", "&"),
 )
 _UNUSUAL_TEXT = (b"&#", b"<![CDATA[")
-DEFAULT_BLOCK_BYTES = 32 << 20
+DEFAULT_BLOCK_BYTES = 8 << 20
 
 
 class UnusualLayout(Exception):
@@ -408,30 +408,33 @@ def _scan_block(
     state.log_closed = state.log_closed or scan.closes_log
 
 
-def scan_xes_text(
+def iter_xes_parts(
     path: Path,
     *,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_progress: Callable[[int], None] | None = None,
     use_bytes: bool = True,
-) -> XesParts:
-    """Return the long form of the XES file at ``path``, read block by block.
+) -> Iterator[XesParts]:
+    """Yield the long form of the XES file at ``path``, one block at a time.
 
-    Each block is read by the numpy scanner of :mod:`adapters.io.xes_bytes`
-    when it has the canonical layout (and ``use_bytes``), else by the polars
-    line/tag path of this module.
+    Blocks end after a ``</trace>``, so each holds whole traces and can be
+    assembled on its own: memory stays bounded by the block size plus the
+    assembled events. Each block is read by the numpy scanner of
+    :mod:`adapters.io.xes_bytes` when it has the canonical layout (and
+    ``use_bytes``), else by the polars line/tag path of this module.
 
     Raises
     ------
     UnusualLayout
         The file needs the general parser (also when it is malformed, so that
-        the general parser can name the line).
+        the general parser can name the line); may come after some blocks.
     ValidationError
         The file is not XES (wrong root), not UTF-8, or a corrupt gzip stream.
     """
-    state, parts = _State(), XesParts()
+    state = _State()
     first_line = 1
     for block, last in _read_blocks(path, block_bytes, on_progress):
+        parts = XesParts()
         _scan_block(
             block,
             first_line,
@@ -443,10 +446,10 @@ def scan_xes_text(
         if not last:
             state.log_closed = False
         first_line += block.count(b"\n")
+        yield parts
     if not state.root_checked:
         msg = "not an XES file: no <log> element"
         raise ValidationError(msg, source=str(path), line=1, field="log")
     if not state.log_closed:
         msg = "no closing </log>"
         raise UnusualLayout(msg)
-    return parts
