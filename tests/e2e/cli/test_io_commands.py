@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from cli import io_commands
 from cli.bootstrap import open_store
 from cli.main import cli
 from tests.conftest import LOGS
@@ -272,3 +274,38 @@ def test_export_bad_bound_and_unknown_suffix(db, tmp_path):
     unknown = run(db, "export", "--out", str(tmp_path / "x.txt"))
     assert unknown.exit_code == 2
     assert "--format" in unknown.output
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_tty(monkeypatch):
+    path = LOGS / "helpdesk.xes.gz"
+    monkeypatch.setattr(io_commands.sys, "stderr", io.StringIO())
+    with io_commands.byte_progress(path) as callback:
+        assert callback is None
+    fake = FakeTty()
+    monkeypatch.setattr(io_commands.sys, "stderr", fake)
+    with io_commands.byte_progress(path) as callback:
+        assert callback is not None
+        callback(path.stat().st_size // 2)
+        callback(path.stat().st_size)
+    assert "reading helpdesk.xes.gz" in fake.getvalue()
+
+
+def test_reject_file_with_nothing_to_reject(db, tmp_path):
+    rejects = tmp_path / "rejects.csv"
+    result = run(
+        db,
+        "ingest",
+        str(DATA / "events.jsonl"),
+        "--reject-file",
+        str(rejects),
+        "--format-output",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rejected"] == 0
+    assert rejects.read_text().splitlines() == ["line,field,reason,json"]
