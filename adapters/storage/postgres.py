@@ -22,16 +22,31 @@ UPDATE, DELETE and TRUNCATE on ``pm_events`` raise an "append-only" error.
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import psycopg
 from adbc_driver_postgresql import dbapi as adbc
 from psycopg import errors as pg_errors
 
+from adapters.storage._postgres_codec import (
+    decode_event_rows,
+    decode_text,
+    decode_uuid,
+    encode_copy_rows,
+    epoch_us,
+    hex_list,
+)
+from adapters.storage._postgres_schema import (
+    BYTEA_ARRAY,
+    COPY_SQL,
+    DB_COLUMNS,
+    DDL,
+    DDL_LOCK,
+    DIGEST_ARRAY,
+    SELECT_EVENTS,
+)
 from engine import schema as s
 from engine.errors import (
     ConcurrencyError,
@@ -52,6 +67,7 @@ from engine.validation import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
+    from datetime import datetime
 
     from engine.events import NewEvent, RecordedEvent
     from engine.recording import VerifyReport
@@ -64,101 +80,6 @@ __all__ = [
     "describe_postgres_url",
     "encode_copy_rows",
 ]
-
-# Event-frame column -> SQL column of pm_events (the partnership is an integer key).
-DB_COLUMNS: Final = {
-    s.POSITION: "position",
-    s.PARTNERSHIP_ID: "partnership",
-    s.VERSION: "version",
-    s.EVENT_ID: "event_id",
-    s.ACTIVITY: "activity",
-    s.TIMESTAMP: "ts",
-    s.TZ_OFFSET: "tz_offset_s",
-    s.PHASE: "phase",
-    s.ACTOR: "actor",
-    s.ORGANIZATION: "organization",
-    s.PARTICIPANTS: "participants",
-    s.WORKSTREAM: "workstream",
-    s.ATTRIBUTES: "attributes",
-    s.SCHEMA_VERSION: "schema_version",
-    s.RECORDED_AT: "recorded_at",
-    s.CONTENT_HASH: "content_hash",
-    s.HASH: "hash",
-}
-_TEXT_COLUMNS: Final = (
-    s.ACTIVITY,
-    s.PHASE,
-    s.ACTOR,
-    s.ORGANIZATION,
-    s.WORKSTREAM,
-    s.ATTRIBUTES,
-)
-_PARTICIPANTS_JSON: Final = pl.Struct({"p": pl.List(s.PARTICIPANT_DTYPE)})
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_TS_FORMAT: Final = "%Y-%m-%d %H:%M:%S%.6f+00"
-# A comma-separated hex parameter as bytea[].
-_BYTEA_ARRAY: Final = (
-    "ARRAY(SELECT decode(h, 'hex') FROM unnest(string_to_array(%s, ',')) AS h)"
-)
-# The same, as the SHA-256 digests partnership names are indexed by.
-_DIGEST_ARRAY: Final = (
-    "ARRAY(SELECT sha256(decode(h, 'hex')) FROM unnest(string_to_array(%s, ',')) AS h)"
-)
-_DDL_LOCK: Final = 7_310_251_001  # pg_advisory_xact_lock key for schema creation
-
-_DDL: Final = """
-CREATE TABLE IF NOT EXISTS pm_partnerships (
-    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    name bytea NOT NULL
-);
--- Unique on a digest: a btree entry cannot hold a long (incompressible) name.
-CREATE UNIQUE INDEX IF NOT EXISTS pm_partnerships_name
-    ON pm_partnerships (sha256(name));
-CREATE TABLE IF NOT EXISTS pm_events (
-    position bigint PRIMARY KEY,
-    partnership integer NOT NULL REFERENCES pm_partnerships (id),
-    version bigint NOT NULL CHECK (version >= 1),
-    event_id bytea NOT NULL UNIQUE CHECK (length(event_id) = 16),
-    activity bytea NOT NULL,
-    ts timestamptz NOT NULL,
-    tz_offset_s integer NOT NULL,
-    phase bytea,
-    actor bytea,
-    organization bytea,
-    participants bytea,
-    workstream bytea,
-    attributes bytea,
-    schema_version smallint NOT NULL,
-    recorded_at timestamptz NOT NULL,
-    content_hash bytea NOT NULL,
-    hash bytea NOT NULL,
-    UNIQUE (partnership, version)
-);
-CREATE TABLE IF NOT EXISTS pm_checkpoints (
-    name text PRIMARY KEY,
-    position bigint NOT NULL
-);
-CREATE OR REPLACE FUNCTION pm_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'pm_events is append-only: % refused', TG_OP
-        USING ERRCODE = 'raise_exception';
-END $$;
-CREATE OR REPLACE TRIGGER pm_events_no_update_delete
-    BEFORE UPDATE OR DELETE ON pm_events
-    FOR EACH ROW EXECUTE FUNCTION pm_refuse_change();
-CREATE OR REPLACE TRIGGER pm_events_no_truncate
-    BEFORE TRUNCATE ON pm_events
-    FOR EACH STATEMENT EXECUTE FUNCTION pm_refuse_change();
-"""
-
-_SELECT: Final = """
-SELECT e.position, p.name AS pid, e.version, e.event_id, e.activity, e.ts,
-       e.tz_offset_s, e.phase, e.actor, e.organization, e.participants,
-       e.workstream, e.attributes, e.schema_version, e.recorded_at,
-       e.content_hash, e.hash
-FROM pm_events e JOIN pm_partnerships p ON p.id = e.partnership
-"""
 
 
 def describe_postgres_url(url: str) -> str:
@@ -177,54 +98,6 @@ def describe_postgres_url(url: str) -> str:
     return f"{host}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
-def _epoch_us(moment: datetime) -> int:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return (aware - _EPOCH) // timedelta(microseconds=1)
-
-
-def _decode_text(column: str) -> pl.Expr:
-    return pl.col(column).cast(pl.String)
-
-
-def _decode_uuid(column: str) -> pl.Expr:
-    h = pl.col(column).bin.encode("hex")
-    return pl.concat_str(
-        [
-            h.str.slice(0, 8),
-            h.str.slice(8, 4),
-            h.str.slice(12, 4),
-            h.str.slice(16, 4),
-            h.str.slice(20, 12),
-        ],
-        separator="-",
-    )
-
-
-def decode_event_rows(raw: pl.DataFrame) -> pl.DataFrame:
-    """Return the raw (not upcast) event frame of rows read by ``_SELECT``."""
-    return (
-        raw.select(
-            pl.col("position"),
-            _decode_text("pid").alias(s.PARTNERSHIP_ID),
-            pl.col("version"),
-            _decode_uuid("event_id").alias(s.EVENT_ID),
-            *[_decode_text(DB_COLUMNS[c]).alias(c) for c in _TEXT_COLUMNS],
-            pl.col("ts").alias(s.TIMESTAMP),
-            pl.col("tz_offset_s").alias(s.TZ_OFFSET),
-            _decode_text("participants")
-            .str.json_decode(_PARTICIPANTS_JSON)
-            .struct.field("p")
-            .alias(s.PARTICIPANTS),
-            pl.col("schema_version").alias(s.SCHEMA_VERSION),
-            pl.col("recorded_at").alias(s.RECORDED_AT),
-            pl.col("content_hash").bin.encode("hex").alias(s.CONTENT_HASH),
-            pl.col("hash").bin.encode("hex").alias(s.HASH),
-        )
-        .select(s.EVENT_COLUMNS)
-        .cast(s.EVENT_SCHEMA)
-    )
-
-
 def check_expected_version(
     heads: pl.DataFrame, partnership_id: str, expected_version: int | None
 ) -> None:
@@ -239,60 +112,6 @@ def check_expected_version(
     actual = int(versions.item()) if versions.len() else 0
     if actual != expected_version:
         raise ConcurrencyError(partnership_id, expected_version, actual)
-
-
-def _hex_list(texts: pl.Series) -> str:
-    """Return the distinct texts as comma-separated hex of their UTF-8 (one parameter).
-
-    One text parameter instead of a ``bytea[]`` list: psycopg dumps arrays
-    element by element in Python, this is one polars string kernel.
-    """
-    return texts.unique().str.encode("hex").str.join(",").item() or ""
-
-
-def _hex_literal(expr: pl.Expr) -> pl.Expr:
-    # bytea hex input format; nulls stay null (an empty CSV field is NULL).
-    return pl.concat_str([pl.lit("\\x"), expr])
-
-
-def encode_copy_rows(rows: pl.DataFrame, partnership_ids: pl.DataFrame) -> bytes:
-    """Return the CSV payload of ``COPY pm_events FROM STDIN (FORMAT csv)``.
-
-    Every field is an integer, a timestamp or bytea hex, so nothing needs
-    quoting or escaping.
-    """
-    joined = rows.join(partnership_ids, on=s.PARTNERSHIP_ID, how="left")
-    out = joined.select(
-        pl.col(s.POSITION),
-        pl.col("_pid_key").alias("partnership"),
-        pl.col(s.VERSION),
-        _hex_literal(pl.col(s.EVENT_ID).str.replace_all("-", "")).alias("event_id"),
-        *[
-            _hex_literal(pl.col(c).str.encode("hex")).alias(DB_COLUMNS[c])
-            for c in _TEXT_COLUMNS
-        ],
-        pl.col(s.TIMESTAMP).dt.to_string(_TS_FORMAT).alias("ts"),
-        pl.col(s.TZ_OFFSET).alias("tz_offset_s"),
-        _hex_literal(
-            pl.struct(pl.col(s.PARTICIPANTS).alias("p"))
-            .struct.json_encode()
-            .str.encode("hex")
-        ).alias("participants"),
-        pl.col(s.SCHEMA_VERSION).alias("schema_version"),
-        pl.col(s.RECORDED_AT).dt.to_string(_TS_FORMAT).alias("recorded_at"),
-        _hex_literal(pl.col(s.CONTENT_HASH)).alias("content_hash"),
-        _hex_literal(pl.col(s.HASH)).alias("hash"),
-    )
-    buffer = io.BytesIO()
-    out.write_csv(buffer, include_header=False, quote_style="never", null_value="")
-    return buffer.getvalue()
-
-
-_COPY_SQL: Final = (
-    "COPY pm_events (position, partnership, version, event_id, activity, phase, "
-    "actor, organization, workstream, attributes, ts, tz_offset_s, participants, "
-    "schema_version, recorded_at, content_hash, hash) FROM STDIN (FORMAT csv)"
-)
 
 
 class PostgresEventStore:
@@ -333,8 +152,8 @@ class PostgresEventStore:
     def _prepare(self, *, create: bool) -> None:
         with self._translate_errors(), self._conn.transaction():
             if create:
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
-                self._conn.execute(_DDL)
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+                self._conn.execute(DDL)
             found = self._conn.execute(
                 "SELECT to_regclass('pm_events') IS NOT NULL"
             ).fetchone()
@@ -441,7 +260,7 @@ class PostgresEventStore:
                 new_names = plan.new_rows[s.PARTNERSHIP_ID]
                 if not new_names.is_in(keys[s.PARTNERSHIP_ID].implode()).all():
                     keys = self._insert_partnerships(cur, new_names)
-                with cur.copy(_COPY_SQL) as copy:
+                with cur.copy(COPY_SQL) as copy:
                     copy.write(encode_copy_rows(plan.new_rows, keys))
             if checkpoint is not None:
                 cur.execute(
@@ -454,7 +273,7 @@ class PostgresEventStore:
     @staticmethod
     def _existing_ids(cur: psycopg.Cursor[Any], event_ids: pl.Series) -> pl.DataFrame:
         cur.execute(
-            f"SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY({_BYTEA_ARRAY})",
+            f"SELECT event_id, content_hash FROM pm_events WHERE event_id = ANY({BYTEA_ARRAY})",
             (event_ids.str.replace_all("-", "").str.join(",").item(),),
         )
         return pl.DataFrame(
@@ -462,7 +281,7 @@ class PostgresEventStore:
             schema={"event_id": pl.Binary, "content_hash": pl.Binary},
             orient="row",
         ).select(
-            _decode_uuid("event_id").alias(s.EVENT_ID),
+            decode_uuid("event_id").alias(s.EVENT_ID),
             pl.col("content_hash").bin.encode("hex").alias(s.CONTENT_HASH),
         )
 
@@ -475,8 +294,8 @@ class PostgresEventStore:
             "SELECT p.name, h.version, h.hash, p.id FROM pm_partnerships p "
             "JOIN LATERAL (SELECT version, hash FROM pm_events e "
             "WHERE e.partnership = p.id ORDER BY version DESC LIMIT 1) h ON true "
-            f"WHERE sha256(p.name) = ANY({_DIGEST_ARRAY})",
-            (_hex_list(partnership_ids),),
+            f"WHERE sha256(p.name) = ANY({DIGEST_ARRAY})",
+            (hex_list(partnership_ids),),
         )
         rows = pl.DataFrame(
             cur.fetchall(),
@@ -488,7 +307,7 @@ class PostgresEventStore:
             },
             orient="row",
         ).with_columns(
-            _decode_text("name").alias(s.PARTNERSHIP_ID),
+            decode_text("name").alias(s.PARTNERSHIP_ID),
             pl.col("version").alias(s.VERSION),
             pl.col("hash").bin.encode("hex").alias(s.HASH),
         )
@@ -499,30 +318,30 @@ class PostgresEventStore:
     def _insert_partnerships(
         cur: psycopg.Cursor[Any], names: pl.Series
     ) -> pl.DataFrame:
-        raw = _hex_list(names)
+        raw = hex_list(names)
         cur.execute(
-            f"INSERT INTO pm_partnerships (name) SELECT unnest({_BYTEA_ARRAY}) "
+            f"INSERT INTO pm_partnerships (name) SELECT unnest({BYTEA_ARRAY}) "
             "ON CONFLICT (sha256(name)) DO NOTHING",
             (raw,),
         )
         cur.execute(
-            f"SELECT name, id FROM pm_partnerships WHERE sha256(name) = ANY({_DIGEST_ARRAY})",
+            f"SELECT name, id FROM pm_partnerships WHERE sha256(name) = ANY({DIGEST_ARRAY})",
             (raw,),
         )
         return pl.DataFrame(
             cur.fetchall(),
             schema={"name": pl.Binary, "_pid_key": pl.Int32},
             orient="row",
-        ).select(_decode_text("name").alias(s.PARTNERSHIP_ID), "_pid_key")
+        ).select(decode_text("name").alias(s.PARTNERSHIP_ID), "_pid_key")
 
     # -- reading -------------------------------------------------------------
     def _read_raw(self, where: str, params: tuple[object, ...] = ()) -> pl.DataFrame:
-        """Return the raw event frame of ``_SELECT`` + ``where`` via ADBC/Arrow."""
+        """Return the raw event frame of ``SELECT_EVENTS`` + ``where`` via ADBC/Arrow."""
         with self._lock, self._translate_errors():
             if self._reader is None:
                 self._reader = adbc.connect(self._url, autocommit=True)
             with self._reader.cursor() as cur:
-                cur.execute(_SELECT + where, parameters=params or None)
+                cur.execute(SELECT_EVENTS + where, parameters=params or None)
                 table = cur.fetch_arrow_table()
         raw = pl.from_arrow(table)
         if not isinstance(raw, pl.DataFrame):  # pragma: no cover - arrow tables
@@ -586,7 +405,7 @@ class PostgresEventStore:
         params: list[object] = []
         for bound, op in ((start, ">="), (end, "<")):
             if bound is not None:
-                params.append(_epoch_us(bound))
+                params.append(epoch_us(bound))
                 clauses.append(
                     f"e.ts {op} timestamptz 'epoch' + ${len(params)} "
                     "* interval '1 microsecond'"
