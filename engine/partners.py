@@ -12,13 +12,14 @@ makes it exact:
   ``member_joined``) is at or before t, unless its latest ``member_left`` at or
   before t is later than its latest ``member_joined`` at or before t.
 
-Four kernels, each a pure LazyFrame -> LazyFrame function over whole
+Five kernels, each a pure LazyFrame -> LazyFrame function over whole
 partnerships:
 
 * :func:`explode_appearances`: one row per (event, appearing organization);
 * :func:`partner_intervals`: one row per interval during which a partner is active;
 * :func:`explode_active_partners` / :func:`active_partners_at`: the active
-  partners at given times, one row per partner or one list per time.
+  partners at given times, one row per partner or one list per time;
+* :func:`count_active_partners`: how many are active at given times.
 
 Examples
 --------
@@ -57,12 +58,15 @@ __all__ = [
     "ACTIVE_FROM",
     "ACTIVE_PARTNER",
     "ACTIVE_PARTNERS",
+    "ACTIVE_PARTNER_COUNT",
     "ACTIVE_UNTIL",
     "IS_PARTNER_ROLE",
     "ROLE",
     "active_partners_at",
+    "count_active_partners",
     "explode_active_partners",
     "explode_appearances",
+    "filter_active_partners",
     "partner_intervals",
 ]
 
@@ -72,6 +76,7 @@ ACTIVE_FROM = "active_from"
 ACTIVE_UNTIL = "active_until"
 ACTIVE_PARTNERS = "active_partners"
 ACTIVE_PARTNER = "active_partner"
+ACTIVE_PARTNER_COUNT = "active_partner_count"
 
 _THIRD_PARTY = sorted(s.THIRD_PARTY_ROLES)
 _JOIN = "_join_ts"
@@ -157,11 +162,15 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
         .group_by(key)
         .agg(pl.col(s.TIMESTAMP).min())
         .select(pl.col(key).cast(pl.String), s.TIMESTAMP)
+        .cache()
     )
     null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     joined = pl.col(s.ACTIVITY) == "member_joined"
     left = pl.col(s.ACTIVITY) == "member_left"
-    membership = frame.filter((joined | left) & pl.col(s.ORGANIZATION).is_not_null())
+    # Organizations never seen in a partner role are third parties: dropped.
+    membership = frame.filter(
+        (joined | left) & pl.col(s.ORGANIZATION).is_not_null()
+    ).join(first.select(key), on=key, how="semi")
     changes = pl.concat(
         [
             first.select(
@@ -170,7 +179,6 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
                 null_ts.alias(_JOIN),
                 null_ts.alias(_LEAVE),
                 pl.lit(value=True).alias(_ENTER),
-                pl.lit(value=True).alias("_partner"),
             ),
             membership.select(
                 *key,
@@ -178,23 +186,18 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
                 pl.when(joined).then(pl.col(s.TIMESTAMP)).alias(_JOIN),
                 pl.when(left).then(pl.col(s.TIMESTAMP)).alias(_LEAVE),
                 joined.alias(_ENTER),
-                pl.lit(value=False).alias("_partner"),
             ),
         ]
     )
     # All changes at one instant apply together: the state after them counts.
-    # Organizations never seen in a partner role are third parties: dropped.
-    return (
-        changes.group_by([*key, s.TIMESTAMP])
-        .agg(
-            pl.col(_JOIN).max(),
-            pl.col(_LEAVE).max(),
-            pl.col(_ENTER).any(),
-            pl.col("_partner").any(),
-        )
-        .filter(pl.col("_partner").any().over(key))
-        .drop("_partner")
+    return changes.group_by([*key, s.TIMESTAMP]).agg(
+        pl.col(_JOIN).max(), pl.col(_LEAVE).max(), pl.col(_ENTER).any()
     )
+
+
+def _last_row_where(condition: pl.Expr) -> pl.Expr:
+    """Return, per row, the index of the latest row so far where ``condition`` held."""
+    return pl.when(condition).then(pl.col("_row")).forward_fill()
 
 
 def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -221,24 +224,35 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     ts = pl.col(s.TIMESTAMP)
     group = pl.col("_group")
-    # Rows are sorted by group: shifting globally and masking at group edges is
-    # far cheaper than a per-group shift over many tiny groups.
-    same_as_previous = group == group.shift(1)
-    same_as_next = group == group.shift(-1)
-    left = pl.col(_LEAVE).is_not_null() & (
-        pl.col(_JOIN).is_null() | (pl.col(_LEAVE) > pl.col(_JOIN))
+    # Change points sorted by (partner, time). Every "so far within the group"
+    # is a global forward fill of row indices compared with the group's first
+    # row: per-group window functions are slow over many tiny groups.
+    starts = (group != group.shift(1)).fill_null(value=True)
+    since_start = pl.col("_start")
+
+    def seen(column: str) -> pl.Expr:
+        return pl.col(column).is_not_null() & (pl.col(column) >= since_start)
+
+    left = seen("_left") & (
+        seen("_joined").not_() | (pl.col("_left") > pl.col("_joined"))
     )
     active = pl.col("_active")
+    same_as_previous = group == group.shift(1)
+    same_as_next = group == group.shift(-1)
     states = (
         _membership_changes(frame)
         .sort(*key, s.TIMESTAMP)
-        .with_columns(pl.struct(key).rle_id().alias("_group"))
         .with_columns(
-            pl.col(_JOIN).forward_fill().over("_group"),
-            pl.col(_LEAVE).forward_fill().over("_group"),
-            pl.col(_ENTER).cum_max().over("_group"),
+            pl.struct(key).rle_id().alias("_group"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
         )
-        .with_columns((pl.col(_ENTER) & left.not_()).alias("_active"))
+        .with_columns(
+            pl.when(starts).then(pl.col("_row")).forward_fill().alias("_start"),
+            _last_row_where(pl.col(_JOIN).is_not_null()).alias("_joined"),
+            _last_row_where(pl.col(_LEAVE).is_not_null()).alias("_left"),
+            _last_row_where(pl.col(_ENTER)).alias("_entered"),
+        )
+        .with_columns((seen("_entered") & left.not_()).alias("_active"))
         .cache()
     )
     null_ts = pl.lit(None, pl.Datetime("us", "UTC"))
@@ -257,6 +271,100 @@ def partner_intervals(frame: pl.LazyFrame) -> pl.LazyFrame:
         .select(*key, ts.alias(ACTIVE_FROM), ACTIVE_UNTIL)
     )
     return pl.concat([intervals, never_active])
+
+
+def count_active_partners(
+    intervals: pl.LazyFrame, at: pl.LazyFrame, *, time_column: str = s.TIMESTAMP
+) -> pl.LazyFrame:
+    """Return ``at`` with the number of partners active at each row's time.
+
+    A step function per partnership (+1 at each ``active_from``, -1 at each
+    ``active_until``) looked up with an as-of join: no row per active partner,
+    so it stays cheap in partnerships with hundreds of partners.
+
+    Parameters
+    ----------
+    intervals
+        The output of :func:`partner_intervals`.
+    at
+        Rows with ``case:concept:name`` and a time column (any other columns kept).
+    time_column
+        The column of ``at`` holding the time to look up.
+
+    Returns
+    -------
+    pl.LazyFrame
+        ``at`` (in time order) plus ``active_partner_count`` (u32, 0 when none).
+    """
+    pid = pl.col(s.PARTNERSHIP_ID)
+    total = pl.col("_delta").cum_sum()
+    # A global running sum minus its value where the partnership began.
+    first_step = (pid != pid.shift(1)).fill_null(value=True)
+    before = pl.when(first_step).then(total - pl.col("_delta")).forward_fill()
+    steps = (
+        pl.concat(
+            [
+                intervals.filter(pl.col(ACTIVE_FROM).is_not_null()).select(
+                    s.PARTNERSHIP_ID,
+                    pl.col(ACTIVE_FROM).alias("_at"),
+                    pl.lit(1, pl.Int64).alias("_delta"),
+                ),
+                intervals.filter(pl.col(ACTIVE_UNTIL).is_not_null()).select(
+                    s.PARTNERSHIP_ID,
+                    pl.col(ACTIVE_UNTIL).alias("_at"),
+                    pl.lit(-1, pl.Int64).alias("_delta"),
+                ),
+            ]
+        )
+        .group_by(s.PARTNERSHIP_ID, "_at")
+        .agg(pl.col("_delta").sum())
+        .sort(s.PARTNERSHIP_ID, "_at")
+        .select(
+            s.PARTNERSHIP_ID,
+            "_at",
+            (total - before).cast(pl.UInt32).alias(ACTIVE_PARTNER_COUNT),
+        )
+        .sort("_at")
+    )
+    return (
+        at.sort(time_column)
+        .join_asof(
+            steps,
+            left_on=time_column,
+            right_on="_at",
+            by=s.PARTNERSHIP_ID,
+            strategy="backward",
+            check_sortedness=False,  # both sides sorted by time just above
+        )
+        .drop("_at")
+        .with_columns(pl.col(ACTIVE_PARTNER_COUNT).fill_null(0))
+    )
+
+
+def filter_active_partners(
+    intervals: pl.LazyFrame, rows: pl.LazyFrame, *, time_column: str = s.TIMESTAMP
+) -> pl.LazyFrame:
+    """Return the ``rows`` whose organization is an active partner at their time.
+
+    Parameters
+    ----------
+    intervals
+        The output of :func:`partner_intervals`.
+    rows
+        Rows with ``case:concept:name``, ``organization`` and a time column
+        (any other columns kept).
+    time_column
+        The column of ``rows`` holding the time to look up.
+    """
+    t = pl.col(time_column)
+    return (
+        rows.join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
+        .filter(
+            (pl.col(ACTIVE_FROM) <= t)
+            & (pl.col(ACTIVE_UNTIL).is_null() | (t < pl.col(ACTIVE_UNTIL)))
+        )
+        .drop(ACTIVE_FROM, ACTIVE_UNTIL)
+    )
 
 
 def explode_active_partners(

@@ -12,10 +12,11 @@ import polars as pl
 
 from engine import schema as s
 from engine.partners import (
-    ACTIVE_PARTNER,
+    ACTIVE_PARTNER_COUNT,
     IS_PARTNER_ROLE,
-    explode_active_partners,
+    count_active_partners,
     explode_appearances,
+    filter_active_partners,
     partner_intervals,
 )
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
@@ -55,32 +56,35 @@ def check_exclusive_decisions(
     decisions = events.filter(
         pl.col(s.ACTIVITY).is_in(sorted(s.DECISION_ACTIVITIES))
     ).cache()
-    present = (
-        explode_appearances(
-            decisions.select(SEQ, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
-        )
-        .filter(pl.col(IS_PARTNER_ROLE))
-        .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
-    )
-    active = (
-        explode_active_partners(
-            intervals if intervals is not None else partner_intervals(events),
-            decisions.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP),
-        )
-        .select(SEQ, ACTIVE_PARTNER)
-        .cache()
-    )
-    # Count per decision first; names and messages only for those that fire.
+    known = intervals if intervals is not None else partner_intervals(events)
+    # Counts, not one row per active partner: partnerships may have hundreds.
     taken = (
-        active.join(present, on=[SEQ, ACTIVE_PARTNER], how="semi")
+        filter_active_partners(
+            known,
+            explode_appearances(
+                decisions.select(
+                    s.PARTNERSHIP_ID,
+                    SEQ,
+                    s.TIMESTAMP,
+                    s.PARTICIPANTS,
+                    s.ORGANIZATION,
+                    s.ACTOR,
+                )
+            )
+            .filter(pl.col(IS_PARTNER_ROLE))
+            .select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.ORGANIZATION)
+            .unique(),
+        )
         .group_by(SEQ)
-        .agg(pl.col(ACTIVE_PARTNER).sort().alias("_taken"))
+        .agg(pl.col(s.ORGANIZATION).sort().alias("_taken"))
     )
-    n_active = pl.col("_active")
+    n_active = pl.col(ACTIVE_PARTNER_COUNT)
     n_taken = pl.col("_taken").list.len()
     firing = (
-        active.group_by(SEQ)
-        .agg(pl.len().alias("_active"))
+        count_active_partners(
+            known, decisions.select(SEQ, s.PARTNERSHIP_ID, s.TIMESTAMP)
+        )
+        .select(SEQ, ACTIVE_PARTNER_COUNT)
         .join(taken, on=SEQ, how="left")
         .with_columns(pl.col("_taken").fill_null(pl.lit([], pl.List(pl.String))))
         .filter(

@@ -14,9 +14,12 @@ import polars as pl
 from engine import schema as s
 from engine.partners import (
     ACTIVE_PARTNER,
+    ACTIVE_PARTNER_COUNT,
     ROLE,
+    count_active_partners,
     explode_active_partners,
     explode_appearances,
+    filter_active_partners,
     partner_intervals,
 )
 from engine.rules.deviation import (
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["check_top_manager_feedback"]
 
 _EXEC_SEQ = "_exec_seq"
+# Messages name the partners without a top manager up to this many.
+_MAX_NAMED = 10
 
 
 def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -58,30 +63,62 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     )
     tops = (
         explode_appearances(
-            meetings.select(SEQ, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
+            meetings.select(
+                s.PARTNERSHIP_ID,
+                SEQ,
+                s.TIMESTAMP,
+                s.PARTICIPANTS,
+                s.ORGANIZATION,
+                s.ACTOR,
+            )
         )
         .filter(pl.col(ROLE) == "top_manager")
-        .select(SEQ, pl.col(s.ORGANIZATION).alias(ACTIVE_PARTNER))
+        .select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.ORGANIZATION)
+        .unique()
+        .cache()
     )
-    missing = (
-        explode_active_partners(
-            intervals, meetings.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP)
+    # Counts first (partnerships may have hundreds of partners); names only
+    # where few partners are missing.
+    n_missing = pl.col(ACTIVE_PARTNER_COUNT) - pl.col("_tops").fill_null(0)
+    absent = (
+        count_active_partners(
+            intervals, meetings.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
         )
-        .select(SEQ, ACTIVE_PARTNER)
-        .join(tops, on=[SEQ, ACTIVE_PARTNER], how="anti")
-        .group_by(SEQ)
-        .agg(pl.col(ACTIVE_PARTNER).unique().sort().alias("_missing"))
+        .join(
+            filter_active_partners(intervals, tops)
+            .group_by(SEQ)
+            .agg(pl.len().alias("_tops")),
+            on=SEQ,
+            how="left",
+        )
+        .with_columns(n_missing.alias("_n_missing"))
+        .filter(pl.col("_n_missing") > 0)
+        .cache()
     )
-    return missing.join(
-        meetings.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP), on=SEQ
-    ).select(
+    named = (
+        explode_active_partners(
+            intervals,
+            absent.filter(pl.col("_n_missing") <= _MAX_NAMED).select(
+                s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP
+            ),
+        )
+        .select(SEQ, pl.col(ACTIVE_PARTNER).alias(s.ORGANIZATION))
+        .join(tops.select(SEQ, s.ORGANIZATION), on=[SEQ, s.ORGANIZATION], how="anti")
+        .group_by(SEQ)
+        .agg(pl.col(s.ORGANIZATION).sort().str.join(", ").alias("_names"))
+    )
+    whom = pl.coalesce(
+        "_names",
+        pl.format("{} of {} active partners", "_n_missing", ACTIVE_PARTNER_COUNT),
+    )
+    return absent.join(named, on=SEQ, how="left").select(
         s.PARTNERSHIP_ID,
         pl.col(s.TIMESTAMP).alias("time"),
         pl.concat_list(s.EVENT_ID).alias("evidence"),
         pl.format(
             "Feedback meeting on {} during execution had no top manager from {}",
             format_date_expr(s.TIMESTAMP),
-            pl.col("_missing").list.join(", "),
+            whom,
         ).alias("message"),
     )
 

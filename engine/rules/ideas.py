@@ -12,7 +12,11 @@ import polars as pl
 
 from engine import schema as s
 from engine.attributes import IDEA_ID, attribute_expr
-from engine.partners import explode_active_partners, partner_intervals
+from engine.partners import (
+    ACTIVE_PARTNER_COUNT,
+    count_active_partners,
+    partner_intervals,
+)
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
@@ -88,11 +92,15 @@ def check_stalled_ideas(
         .filter(pl.col("time") < as_of)
         .cache()
     )
-    alive = explode_active_partners(
-        intervals if intervals is not None else partner_intervals(events),
-        overdue.select(s.PARTNERSHIP_ID, IDEA_ID, "time"),
-        time_column="time",
-    ).select(s.PARTNERSHIP_ID, IDEA_ID)
+    alive = (
+        count_active_partners(
+            intervals if intervals is not None else partner_intervals(events),
+            overdue.select(s.PARTNERSHIP_ID, IDEA_ID, "time"),
+            time_column="time",
+        )
+        .filter(pl.col(ACTIVE_PARTNER_COUNT) > 0)
+        .select(s.PARTNERSHIP_ID, IDEA_ID)
+    )
     missing = overdue.join(alive, on=[s.PARTNERSHIP_ID, IDEA_ID], how="semi")
     subject = (
         pl.when(pl.col(s.ACTIVITY) == "agree_action_plan")

@@ -98,3 +98,14 @@ def test_no_execution_no_gap():
         )
         == []
     )
+
+
+def test_many_missing_partners_are_counted_not_listed():
+    orgs = [f"O{i:02d}" for i in range(12)]
+    rows = [
+        {"id": "i", "act": "initiate_partnership", "day": 0, "parts": team(*orgs)},
+        _start(1),
+        _meeting("m", 2, team(orgs[0], role="top_manager")),
+    ]
+    (row,) = _missing(rows)
+    assert row[2].endswith("had no top manager from 13 of 14 active partners")

@@ -151,3 +151,56 @@ def test_a_partner_that_left_before_appearing_is_listed_but_never_active():
         ("B", None),
     ]
     assert _active(frame, [3]) == [["A"]]
+
+
+def test_counts_match_the_lists():
+    from engine.partners import ACTIVE_PARTNER_COUNT, count_active_partners
+
+    frame = build_log(
+        [
+            {
+                "id": "e1",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("A", "B"),
+            },
+            {"id": "e2", "act": "member_left", "day": 10, "org": "B"},
+            {
+                "id": "e3",
+                "act": "explore_expectations",
+                "day": 15,
+                "parts": team("A", "C"),
+            },
+            {"id": "e4", "act": "member_joined", "day": 20, "org": "B"},
+            {
+                "id": "e5",
+                "pid": "p2",
+                "act": "initiate_partnership",
+                "day": 3,
+                "parts": team("X"),
+            },
+        ]
+    )
+    days = [-1, 0, 9, 10, 15, 19, 20, 99]
+    at = pl.LazyFrame(
+        {
+            s.PARTNERSHIP_ID: ["p1"] * len(days) + ["p2", "p2", "p3"],
+            s.TIMESTAMP: [day(d) for d in [*days, 2, 3, 3]],
+        }
+    )
+    counted = count_active_partners(partner_intervals(frame.lazy()), at).collect()
+    listed = active_partners_at(partner_intervals(frame.lazy()), at).collect()
+    expected = {
+        (p, t): len(a)
+        for p, t, a in listed.select(
+            s.PARTNERSHIP_ID, s.TIMESTAMP, ACTIVE_PARTNERS
+        ).rows()
+    }
+    got = {
+        (p, t): n
+        for p, t, n in counted.select(
+            s.PARTNERSHIP_ID, s.TIMESTAMP, ACTIVE_PARTNER_COUNT
+        ).rows()
+    }
+    assert got == expected
+    assert [got[("p1", day(d))] for d in days] == [0, 2, 2, 1, 2, 2, 3, 3]
