@@ -121,3 +121,24 @@ def test_edges_have_the_documented_schema_and_order():
 def test_empty_frame_gives_empty_dfg():
     dfg = discover_dfg(to_frame([]))
     assert dfg.to_dict() == {"edges": [], "start_activities": {}, "end_activities": {}}
+
+
+@settings(max_examples=30, deadline=None)
+@given(events_strategy, st.integers(min_value=1, max_value=3))
+def test_group_cases_keeps_each_case_in_stable_time_order_even_on_key_collisions(
+    events, buckets
+):
+    from engine.dfg import group_cases
+
+    frame = to_frame(events).collect().with_row_index("row")
+    key = frame[s.PARTNERSHIP_ID].hash() % buckets  # force shared keys
+    grouped = group_cases(frame, case_key=key)
+    runs = grouped[s.PARTNERSHIP_ID].rle()
+    assert runs.struct.field("value").n_unique() == runs.len()  # contiguous
+    expected = frame.sort([s.PARTNERSHIP_ID, s.TIMESTAMP], maintain_order=True)
+    for case in expected[s.PARTNERSHIP_ID].unique():
+        rows = pl.col(s.PARTNERSHIP_ID) == case
+        assert (
+            grouped.filter(rows)["row"].to_list()
+            == expected.filter(rows)["row"].to_list()
+        )
