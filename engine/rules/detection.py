@@ -119,8 +119,10 @@ def detect_deviations(
     if unknown:
         msg = f"unknown rule(s) {unknown}; known rules: {', '.join(RULES)}"
         raise ConfigError(msg)
-    # Boundary: every rule reads the same prepared events.
-    events = prepare_events(frame, as_of=as_of).collect()
+    # Boundary: every rule reads the same prepared events. The in-memory engine
+    # selects columns without copying them (the streaming engine re-chunks the
+    # participants lists: 3x the CPU at 3M events).
+    events = prepare_events(frame, as_of=as_of).collect(engine="in-memory")
     if events.height == 0 or not chosen:
         return empty_deviations()
     latest = events[s.TIMESTAMP].max()
