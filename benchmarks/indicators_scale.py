@@ -6,7 +6,8 @@ file, then :func:`engine.indicators.compute_indicators` with rolling 90d/30d
 windows (and, with ``--drift``, the drift detectors). Prints seconds and the
 process's peak resident memory (``ru_maxrss``), with the targets (30 s, 8 GiB).
 
-Run: ``.venv/bin/python benchmarks/indicators_scale.py --events 10000000 --partnerships 100000``
+Run: ``.venv/bin/python benchmarks/indicators_scale.py --partnerships 100000``
+(``--source synthetic --events 10000000`` for the uniform generator)
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import resource
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from adapters.simulation import simulate_partnerships
 from benchmarks.data import generate_input_frame
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig
@@ -30,11 +33,24 @@ TARGET_SECONDS = 30.0
 TARGET_GIB = 8.0
 
 
-def ensure_log(path: Path, *, events: int, partnerships: int) -> None:
-    """Write the synthetic log to ``path`` unless it is already there."""
+def ensure_log(path: Path, *, source: str, events: int, partnerships: int) -> None:
+    """Write the log to ``path`` unless it is already there.
+
+    ``simulator``: realistic partnerships (about 75-90 events and a dozen
+    organizations each, workshops of up to 50 people); ``synthetic``: the
+    shared generator of ``benchmarks/data.py`` (``events`` spread uniformly,
+    organizations drawn from 300, so each partnership sees dozens of them).
+    """
     if path.exists():
         return
-    frame = generate_input_frame(n_events=events, n_partnerships=partnerships, seed=42)
+    if source == "simulator":
+        frame = simulate_partnerships(
+            partnerships=partnerships, seed=42, start=datetime(2016, 1, 1, tzinfo=UTC)
+        ).events
+    else:
+        frame = generate_input_frame(
+            n_events=events, n_partnerships=partnerships, seed=42
+        )
     frame.write_parquet(path)
 
 
@@ -72,15 +88,19 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--partnerships", type=int, default=100_000)
     parser.add_argument("--cache", type=Path, default=Path("/tmp"))
+    parser.add_argument(
+        "--source", choices=["simulator", "synthetic"], default="simulator"
+    )
     parser.add_argument("--drift", action="store_true", help="also time detect_drift")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
         return measure(args.measure, drift=args.drift)
-    path = (
-        args.cache / f"partnermine-indicators-{args.events}-{args.partnerships}.parquet"
+    name = f"partnermine-{args.source}-{args.events}-{args.partnerships}.parquet"
+    path = args.cache / name
+    ensure_log(
+        path, source=args.source, events=args.events, partnerships=args.partnerships
     )
-    ensure_log(path, events=args.events, partnerships=args.partnerships)
     command = [sys.executable, __file__, "--measure", str(path)]
     if args.drift:
         command.append("--drift")

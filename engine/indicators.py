@@ -51,9 +51,6 @@ from engine.membership import (
 from engine.partners import (
     ACTIVE_FROM,
     ACTIVE_UNTIL,
-    IS_PARTNER_ROLE,
-    ROLE,
-    explode_appearances,
     partner_intervals,
 )
 from engine.windows import (
@@ -102,6 +99,9 @@ INDICATORS = (
     "top_manager_feedback",
 )
 _K = list(KEY)
+_ORGS = "_orgs"
+_ACTORS = "_actors_list"
+_TM_ORGS = "_tm_orgs"
 _DAY_US = 86_400_000_000
 
 
@@ -142,8 +142,44 @@ def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyF
             s.ATTRIBUTES,
             _group_expr(by, columns),
         )
+        .with_columns(_participation_lists())
         .with_row_index(EVENT_KEY)
     )
+
+
+def _participation_lists() -> list[pl.Expr]:
+    """Per event: distinct partner orgs, their actors, and orgs with a top manager.
+
+    Deduplicated inside each event's list (vectorized), so that a workshop of
+    50 people from 3 organizations becomes 3 rows, not 50, when exploded.
+    """
+    own = pl.concat_list(
+        pl.struct(
+            pl.col(s.ACTOR).alias("actor"),
+            pl.col(s.ORGANIZATION).alias("organization"),
+            pl.lit("other", pl.String).alias("role"),
+        )
+    )
+    appearing = (
+        pl.when(pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0)
+        .then(pl.col(s.PARTICIPANTS))
+        .otherwise(own)
+    )
+    role = pl.element().struct.field("role").fill_null("other")
+    org = pl.element().struct.field("organization")
+    actor = pl.element().struct.field("actor")
+    partner = role.is_in(sorted(s.THIRD_PARTY_ROLES)).not_() & org.is_not_null()
+
+    def distinct(keep: pl.Expr, field: pl.Expr) -> pl.Expr:
+        return appearing.list.eval(
+            pl.element().filter(keep).struct.field(field.meta.output_name()).unique()
+        )
+
+    return [
+        distinct(partner, org).alias(_ORGS),
+        distinct(partner & actor.is_not_null(), actor).alias(_ACTORS),
+        distinct((role == "top_manager") & org.is_not_null(), org).alias(_TM_ORGS),
+    ]
 
 
 def assign_event_windows(
@@ -161,14 +197,14 @@ def assign_event_windows(
     return rows.join(event_windows, on=EVENT_KEY)
 
 
-def _partner_appearances(events: pl.LazyFrame) -> pl.LazyFrame:
-    cols = [EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP]
+def _explode_list(events: pl.LazyFrame, column: str, name: str) -> pl.LazyFrame:
+    """One row per (event, distinct value of the event's list ``column``)."""
     return (
-        explode_appearances(
-            events.select(*cols, s.PARTICIPANTS, s.ORGANIZATION, s.ACTOR)
+        events.select(
+            EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP, pl.col(column).alias(name)
         )
-        .filter(pl.col(IS_PARTNER_ROLE))
-        .select(*cols, s.ORGANIZATION, s.ACTOR, ROLE)
+        .explode(name)
+        .filter(pl.col(name).is_not_null())
     )
 
 
@@ -176,7 +212,7 @@ def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.La
     """Partner orgs of each (partnership, group, window): the grouped denominator."""
     return (
         assign_event_windows(
-            _partner_appearances(events), events=events, windows=windows
+            _explode_list(events, _ORGS, s.ORGANIZATION), events=events, windows=windows
         )
         .group_by(_K)
         .agg(pl.col(s.ORGANIZATION).n_unique().alias("_partners"))
@@ -189,6 +225,7 @@ def _share_of_partners(
     *,
     windows: WindowSpec,
     grouped: bool,
+    intervals: pl.LazyFrame | None,
 ) -> pl.LazyFrame:
     """Add ``_partners`` (the denominator) to windowed per-event rows."""
     if grouped:
@@ -196,9 +233,18 @@ def _share_of_partners(
         return assign_event_windows(per_event, events=events, windows=windows).join(
             counts, on=_K, how="left"
         )
-    intervals = partner_intervals(_all_partnership_events(events))
-    with_count = count_active_partners_at(intervals, per_event)
+    with_count = count_active_partners_at(
+        _intervals_or_find(events, intervals), per_event
+    )
     return assign_event_windows(with_count, events=events, windows=windows)
+
+
+def _intervals_or_find(
+    events: pl.LazyFrame, intervals: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    if intervals is not None:
+        return intervals
+    return partner_intervals(_all_partnership_events(events))
 
 
 def _all_partnership_events(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -213,7 +259,11 @@ def _all_partnership_events(events: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def compute_inclusiveness(
-    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+    events: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+    intervals: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return ``inclusiveness`` per window key (mean over decision events).
 
@@ -222,17 +272,16 @@ def compute_inclusiveness(
     it above 1.
     """
     decisions = events.filter(pl.col(s.ACTIVITY).is_in(sorted(s.DECISION_ACTIVITIES)))
-    present = (
-        _partner_appearances(decisions)
-        .group_by(EVENT_KEY)
-        .agg(pl.col(s.ORGANIZATION).n_unique().alias("_present"))
+    per_event = decisions.select(
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        s.TIMESTAMP,
+        pl.col(_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
-    per_event = (
-        decisions.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP)
-        .join(present, on=EVENT_KEY, how="left")
-        .with_columns(pl.col("_present").fill_null(0).cast(pl.Int64))
+    rows = _share_of_partners(
+        events, per_event, windows=windows, grouped=grouped, intervals=intervals
     )
-    rows = _share_of_partners(events, per_event, windows=windows, grouped=grouped)
     denominator = pl.max_horizontal(
         pl.col("_partners").fill_null(0), pl.col("_present")
     )
@@ -267,14 +316,15 @@ def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
     return pl.when(total > 0).then((listed + zeros) / (2 * n * total))
 
 
-def _active_in_windows(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+def _active_in_windows(
+    events: pl.LazyFrame, *, windows: WindowSpec, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
     """Per window key: ``_partners`` active at some time in it, plus ``_listed``.
 
     ``_listed`` rows are (key, organization) of organizations that took part
     in the window although not active then (they left before it): they count
     on top of the active ones.
     """
-    intervals = partner_intervals(_all_partnership_events(events))
     grid = build_window_grid(events, windows=windows).select(
         s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
     )
@@ -296,24 +346,44 @@ def _inactive_participants(
     overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
         pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
     )
+    # An organization active without a break since it first took part cannot
+    # take part while inactive: only the others need the interval check.
+    org = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    steady = (
+        intervals.group_by(org)
+        .agg(
+            pl.len().alias("_intervals"),
+            pl.col(ACTIVE_UNTIL).null_count(),
+            pl.col(ACTIVE_FROM).null_count().alias("_never"),
+        )
+        .filter(
+            (pl.col("_intervals") == 1)
+            & (pl.col(ACTIVE_UNTIL) == 1)
+            & (pl.col("_never") == 0)
+        )
+        .select(org)
+    )
+    suspects = counts.select(*_K, s.ORGANIZATION).join(steady, on=org, how="anti")
     active = (
-        counts.select(*_K, s.ORGANIZATION)
-        .join(bounds, on=_K)
+        suspects.join(bounds, on=_K)
         .join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
         .filter(overlap)
         .select(*_K, s.ORGANIZATION)
         .unique()
     )
     return (
-        counts.select(*_K, s.ORGANIZATION)
-        .join(active, on=[*_K, s.ORGANIZATION], how="anti")
+        suspects.join(active, on=[*_K, s.ORGANIZATION], how="anti")
         .group_by(_K)
         .agg(pl.len().alias("_inactive"))
     )
 
 
 def compute_participation_equality(
-    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+    events: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+    intervals: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return ``participation_equality`` = 1 - Gini of events per active partner org.
 
@@ -322,7 +392,7 @@ def compute_participation_equality(
     """
     counts = (
         assign_event_windows(
-            _partner_appearances(events).unique([EVENT_KEY, s.ORGANIZATION]),
+            _explode_list(events, _ORGS, s.ORGANIZATION),
             events=events,
             windows=windows,
         )
@@ -330,27 +400,50 @@ def compute_participation_equality(
         .agg(pl.len().alias("_n"))
     )
     if grouped:
-        return counts.group_by(_K).agg(
-            (1 - gini_expr(pl.col("_n"))).alias("participation_equality")
+        population = counts.group_by(_K).agg(pl.len().alias("_pop"))
+    else:
+        intervals = _intervals_or_find(events, intervals)
+        windows_active = _active_in_windows(
+            events, windows=windows, intervals=intervals
         )
-    windows_active = _active_in_windows(events, windows=windows)
-    intervals = partner_intervals(_all_partnership_events(events))
-    inactive = _inactive_participants(counts, windows_active, intervals)
-    population = (
-        windows_active.select(*_K, PARTNERS)
-        .join(inactive, on=_K, how="left")
-        .select(
-            *_K, (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop")
-        )
-    )
-    return (
-        counts.join(population, on=_K, how="left")
-        .group_by(_K)
-        .agg(
-            (1 - gini_expr(pl.col("_n"), population=pl.col("_pop"))).alias(
-                "participation_equality"
+        inactive = _inactive_participants(counts, windows_active, intervals)
+        population = (
+            windows_active.select(*_K, PARTNERS)
+            .join(inactive, on=_K, how="left")
+            .select(
+                *_K, (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop")
             )
         )
+    return _flat_gini(counts, population)
+
+
+def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
+    """1 - Gini per key, from flat ranks and sums (no per-group sort in agg).
+
+    Same formula as :func:`gini_expr`; per-group sorting inside an aggregation
+    runs group by group, which is slow for millions of windows.
+    """
+    m = pl.len().over(_K)
+    rank = pl.col("_n").rank("ordinal").over(_K)
+    sums = (
+        counts.with_columns(
+            (2 * (2 * rank - m - 1) * pl.col("_n")).alias("_listed"),
+        )
+        .group_by(_K)
+        .agg(
+            pl.col("_listed").sum(),
+            pl.col("_n").sum().alias("_total"),
+            pl.len().alias("_m"),
+        )
+        .join(population, on=_K, how="left")
+    )
+    n = pl.max_horizontal(pl.col("_pop").fill_null(0), pl.col("_m"))
+    gini = (pl.col("_listed") + 2 * (n - pl.col("_m")) * pl.col("_total")) / (
+        2 * n * pl.col("_total")
+    )
+    return sums.select(
+        *_K,
+        pl.when(pl.col("_total") > 0).then(1 - gini).alias("participation_equality"),
     )
 
 
@@ -486,22 +579,24 @@ def compute_idea_to_action_days(
 
 
 def compute_top_manager_feedback(
-    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+    events: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+    intervals: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return ``top_manager_feedback``: share of meetings with a top manager of every partner."""
     meetings = events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
-    with_tm = (
-        _partner_appearances(meetings)
-        .filter(pl.col(ROLE) == "top_manager")
-        .group_by(EVENT_KEY)
-        .agg(pl.col(s.ORGANIZATION).n_unique().alias("_present"))
+    per_event = meetings.select(
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        s.TIMESTAMP,
+        pl.col(_TM_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
-    per_event = (
-        meetings.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP)
-        .join(with_tm, on=EVENT_KEY, how="left")
-        .with_columns(pl.col("_present").fill_null(0).cast(pl.Int64))
+    rows = _share_of_partners(
+        events, per_event, windows=windows, grouped=grouped, intervals=intervals
     )
-    rows = _share_of_partners(events, per_event, windows=windows, grouped=grouped)
     attended = (pl.col("_present") >= pl.col("_partners").fill_null(0)) & (
         pl.col("_present") > 0
     )
@@ -514,7 +609,7 @@ def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyF
     :func:`compute_indicators` turns them into ``commitment`` on the full grid,
     so that a window where nobody took part still compares with the previous one.
     """
-    actors = _partner_appearances(events).filter(pl.col(s.ACTOR).is_not_null())
+    actors = _explode_list(events, _ACTORS, s.ACTOR)
     return (
         assign_event_windows(actors, events=events, windows=windows)
         .group_by(_K)
@@ -556,17 +651,27 @@ def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
 
 
 def _collect_kernels(
-    events: pl.LazyFrame, *, windows: WindowSpec, grouped: bool
+    events: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+    intervals: pl.LazyFrame,
 ) -> list[pl.LazyFrame]:
     return [
         _count_events(events, windows=windows),
-        compute_inclusiveness(events, windows=windows, grouped=grouped),
-        compute_participation_equality(events, windows=windows, grouped=grouped),
+        compute_inclusiveness(
+            events, windows=windows, grouped=grouped, intervals=intervals
+        ),
+        compute_participation_equality(
+            events, windows=windows, grouped=grouped, intervals=intervals
+        ),
         compute_transparency(events, windows=windows),
         compute_conflict_mitigation(events, windows=windows),
         compute_objective_convergence(events, windows=windows),
         compute_idea_to_action_days(events, windows=windows),
-        compute_top_manager_feedback(events, windows=windows, grouped=grouped),
+        compute_top_manager_feedback(
+            events, windows=windows, grouped=grouped, intervals=intervals
+        ),
     ]
 
 
@@ -603,6 +708,8 @@ def compute_indicators(
     """
     config = config or IndicatorConfig()
     events = prepare_indicator_events(frame.lazy(), by=by)
+    # One subplan shared by the kernels (polars eliminates the common subplan).
+    intervals = partner_intervals(_all_partnership_events(events))
     grouped = by is not None
     actors = compute_commitment(events, windows=windows)
     previous = actors.select(
@@ -613,7 +720,9 @@ def compute_indicators(
     )
     out = _build_group_grid(events, windows=windows)
     for part in [
-        *_collect_kernels(events, windows=windows, grouped=grouped),
+        *_collect_kernels(
+            events, windows=windows, grouped=grouped, intervals=intervals
+        ),
         actors,
         previous,
     ]:

@@ -84,6 +84,8 @@ def _count_active(
     end: str,
     strict_end: bool,
 ) -> pl.LazyFrame:
+    # A partner that was never active has a row with a null ``active_from``.
+    intervals = intervals.filter(pl.col(ACTIVE_FROM).is_not_null())
     queries = rows.with_row_index(_ROW)
     began = _count_before(
         intervals.select(s.PARTNERSHIP_ID, pl.col(ACTIVE_FROM).alias("_t")),
