@@ -65,6 +65,8 @@ class TokenReplayAutomaton:
         self._trans_map = {
             t.label: t for t in sorted(self._net.transitions, key=lambda t: t.name)
         }
+        labels = [t.label for t in self._net.transitions if t.label is not None]
+        self._duplicate_labels = {x for x in labels if labels.count(x) > 1}
         self._paths = get_places_shortest_path_by_hidden(
             self._net, token_replay.TechnicalParameters.MAX_REC_DEPTH.value
         )
@@ -96,10 +98,12 @@ class TokenReplayAutomaton:
         if activity not in self._trans_map:
             return state, 0, 0, 0
         net, sem = self._net, self._sem
-        enabled = [
-            t for t in sem.enabled_transitions(net, marking) if t.label == activity
-        ]
-        t = enabled[0] if enabled else self._trans_map[activity]
+        t = self._trans_map[activity]
+        if activity in self._duplicate_labels:  # pm4py prefers an enabled one
+            enabled = [
+                x for x in sem.enabled_transitions(net, marking) if x.label == activity
+            ]
+            t = enabled[0] if enabled else t
         missing = consumed = produced = 0
         if not sem.is_enabled(t, net, marking):
             _, marking, fired, _ = self._tr.apply_hidden_trans(
