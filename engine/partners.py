@@ -66,6 +66,7 @@ __all__ = [
     "count_active_partners",
     "explode_active_partners",
     "explode_appearances",
+    "explode_partner_organizations",
     "filter_active_partners",
     "partner_intervals",
 ]
@@ -125,33 +126,50 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return one row per partner-role appearance of an organization in an event.
+
+    :func:`explode_appearances` restricted to partner roles, for hot paths: the
+    role filter runs on the exploded participants before any column is built.
+    ``participants`` (and ``org:resource``, when present) are dropped and
+    ``organization`` becomes the appearing organization; other columns are kept.
+
+    Parameters
+    ----------
+    frame
+        Events with at least ``participants`` and ``organization``.
+    """
+    field = pl.col(s.PARTICIPANTS).struct.field
+    listed = (
+        frame.drop(s.ORGANIZATION, s.ACTOR, strict=False)
+        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
+        .filter(
+            field("role").fill_null("other").is_in(_THIRD_PARTY).not_()
+            & field("organization").is_not_null()
+        )
+        .with_columns(field("organization").alias(s.ORGANIZATION))
+        .drop(s.PARTICIPANTS)
+    )
+    own = frame.filter(
+        (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
+        & pl.col(s.ORGANIZATION).is_not_null()
+    ).drop(s.PARTICIPANTS, s.ACTOR, strict=False)
+    return pl.concat([listed, own], how="diagonal")
+
+
 def _partner_role_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Return (partnership, organization, timestamp) of partner-role appearances.
 
-    :func:`explode_appearances` specialized for the hot path (every participant
-    of every event): categorical keys, and no column rebuilt with when/then.
+    Every participant of every event passes through here: categorical keys.
     """
-    field = pl.col(s.PARTICIPANTS).struct.field
-    narrow = frame.select(
-        pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
-        s.TIMESTAMP,
-        s.PARTICIPANTS,
-        s.ORGANIZATION,
-    )
-    listed = (
-        narrow.select(s.PARTNERSHIP_ID, s.TIMESTAMP, s.PARTICIPANTS)
-        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
-        .filter(field("role").fill_null("other").is_in(_THIRD_PARTY).not_())
-        .select(
-            s.PARTNERSHIP_ID,
+    return explode_partner_organizations(
+        frame.select(
+            pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
             s.TIMESTAMP,
-            field("organization").cast(pl.Categorical).alias(s.ORGANIZATION),
+            s.PARTICIPANTS,
+            s.ORGANIZATION,
         )
-    )
-    own = narrow.filter(pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0).select(
-        s.PARTNERSHIP_ID, s.TIMESTAMP, pl.col(s.ORGANIZATION).cast(pl.Categorical)
-    )
-    return pl.concat([listed, own]).filter(pl.col(s.ORGANIZATION).is_not_null())
+    ).with_columns(pl.col(s.ORGANIZATION).cast(pl.Categorical))
 
 
 def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:

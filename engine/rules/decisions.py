@@ -13,9 +13,8 @@ import polars as pl
 from engine import schema as s
 from engine.partners import (
     ACTIVE_PARTNER_COUNT,
-    IS_PARTNER_ROLE,
     count_active_partners,
-    explode_appearances,
+    explode_partner_organizations,
     filter_active_partners,
     partner_intervals,
 )
@@ -61,22 +60,14 @@ def check_exclusive_decisions(
     taken = (
         filter_active_partners(
             known,
-            explode_appearances(
+            explode_partner_organizations(
                 decisions.select(
-                    s.PARTNERSHIP_ID,
-                    SEQ,
-                    s.TIMESTAMP,
-                    s.PARTICIPANTS,
-                    s.ORGANIZATION,
-                    s.ACTOR,
+                    s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.PARTICIPANTS, s.ORGANIZATION
                 )
-            )
-            .filter(pl.col(IS_PARTNER_ROLE))
-            .select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.ORGANIZATION)
-            .unique(),
+            ),
         )
         .group_by(SEQ)
-        .agg(pl.col(s.ORGANIZATION).sort().alias("_taken"))
+        .agg(pl.col(s.ORGANIZATION).unique().sort().alias("_taken"))
     )
     n_active = pl.col(ACTIVE_PARTNER_COUNT)
     n_taken = pl.col("_taken").list.len()

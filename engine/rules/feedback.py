@@ -15,10 +15,8 @@ from engine import schema as s
 from engine.partners import (
     ACTIVE_PARTNER,
     ACTIVE_PARTNER_COUNT,
-    ROLE,
     count_active_partners,
     explode_active_partners,
-    explode_appearances,
     filter_active_partners,
     partner_intervals,
 )
@@ -61,20 +59,20 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
         .cache()
     )
+    # Only listed participants can be top managers (an event without any makes
+    # its own organization appear with role `other`): explode, then filter on
+    # the role before building any column.
+    field = pl.col(s.PARTICIPANTS).struct.field
     tops = (
-        explode_appearances(
-            meetings.select(
-                s.PARTNERSHIP_ID,
-                SEQ,
-                s.TIMESTAMP,
-                s.PARTICIPANTS,
-                s.ORGANIZATION,
-                s.ACTOR,
-            )
+        meetings.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)
+        .filter((field("role") == "top_manager") & field("organization").is_not_null())
+        .select(
+            s.PARTNERSHIP_ID,
+            SEQ,
+            s.TIMESTAMP,
+            field("organization").alias(s.ORGANIZATION),
         )
-        .filter(pl.col(ROLE) == "top_manager")
-        .select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.ORGANIZATION)
-        .unique()
         .cache()
     )
     # Counts first (partnerships may have hundreds of partners); names only
@@ -87,7 +85,7 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         .join(
             filter_active_partners(intervals, tops)
             .group_by(SEQ)
-            .agg(pl.len().alias("_tops")),
+            .agg(pl.col(s.ORGANIZATION).n_unique().alias("_tops")),
             on=SEQ,
             how="left",
         )

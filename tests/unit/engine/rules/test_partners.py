@@ -204,3 +204,34 @@ def test_counts_match_the_lists():
     }
     assert got == expected
     assert [got[("p1", day(d))] for d in days] == [0, 2, 2, 1, 2, 2, 3, 3]
+
+
+def test_partner_organizations_are_the_partner_role_appearances():
+    from engine.partners import IS_PARTNER_ROLE, explode_partner_organizations
+
+    frame = build_log(
+        [
+            {
+                "id": "e1",
+                "act": "define_values",
+                "day": 0,
+                "parts": [
+                    *team("A", "B"),
+                    ("r", "UNI", "researcher"),
+                    ("x", None, "manager"),
+                ],
+            },
+            {"id": "e2", "act": "propose_idea", "day": 1, "org": "C", "actor": "c1"},
+            {"id": "e3", "act": "propose_idea", "day": 2},
+        ]
+    )
+    key = [s.EVENT_ID, s.ORGANIZATION]
+    fast = explode_partner_organizations(frame.lazy()).select(key).collect().sort(key)
+    slow = (
+        explode_appearances(frame.lazy())
+        .filter(pl.col(IS_PARTNER_ROLE))
+        .select(key)
+        .collect()
+        .sort(key)
+    )
+    assert fast.rows() == slow.rows() == [("e1", "A"), ("e1", "B"), ("e2", "C")]
