@@ -7,7 +7,7 @@ Mapping (as pm4py): trace ``concept:name`` -> partnership, event
 goes to the ``attributes`` JSON. With ``lifecycle_classifier`` the activity is
 ``concept:name+lifecycle:transition`` (BPIC 2013 needs it).
 
-The fast path is :mod:`adapters.io.xes_text` (vectorized); unusual or
+The fast path is :mod:`adapters.io.xes_stream` (vectorized); unusual or
 malformed files go through lxml ``iterparse`` with element clearing, which
 names the line of any syntax error.
 """
@@ -22,14 +22,8 @@ import polars as pl
 from adapters.io.batch import ImportedBatch, finish_batch
 from adapters.io.jsontext import attributes_from_long
 from adapters.io.timestamps import parse_timestamps
-from adapters.io.xes_text import (
-    ATTRIBUTE_KINDS,
-    DEFAULT_BLOCK_BYTES,
-    UnusualLayout,
-    XesParts,
-    iter_xes_parts,
-    open_xes_binary,
-)
+from adapters.io.xes_stream import DEFAULT_BLOCK_BYTES, iter_xes_parts, open_xes_binary
+from adapters.io.xes_text import ATTRIBUTE_KINDS, UnusualLayout, XesParts
 from engine import schema as s
 from engine.errors import ValidationError
 
@@ -261,10 +255,15 @@ def _assemble_file(
                 on_progress=on_progress,
                 use_bytes=parser == "auto",
             )
-            flats = [
-                _assemble(parts, lifecycle_classifier=lifecycle_classifier)
-                for parts in blocks
-            ]
+            flats, last = [], None
+            for parts in blocks:
+                last = parts
+                if any(frame.height for frame in parts.events):
+                    flats.append(
+                        _assemble(parts, lifecycle_classifier=lifecycle_classifier)
+                    )
+            if not flats and last is not None:  # a log without events
+                flats.append(_assemble(last, lifecycle_classifier=lifecycle_classifier))
             return pl.concat(flats)
         except UnusualLayout:
             pass

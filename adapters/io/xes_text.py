@@ -1,42 +1,34 @@
-"""Vectorized XES reading: decompress in blocks, extract every tag with polars.
+"""Vectorized XES reading of one block of text: extract every tag with polars.
 
-The usual XES layout (one element per line or several per line, self-closing
-attribute elements, no nested attributes) is read without a Python step per
-element: each block of text (cut after a ``</trace>``) is split into lines and
+The general line layouts of XES (one element per line or several per line,
+either attribute order or quote style, self-closing attribute elements, no
+nested attributes) are read without a Python step per element: the block (cut
+after a ``</trace>`` by :mod:`adapters.io.xes_stream`) is split into lines and
 tags by polars string kernels, and the trace/event nesting is recovered with
 cumulative sums. Anything unusual (comments or CDATA inside traces, nested or
 list attributes, character references, tags across lines, other encodings,
 malformed structure) raises :class:`UnusualLayout`, and the caller falls back
 to the streaming lxml parser of :mod:`adapters.io.xes`, which is slower but
 handles (or precisely reports) everything.
-
-Memory is bounded by the block size plus the events read so far.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import zlib
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, cast
 
 import polars as pl
 
 from engine.errors import ValidationError
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-    from pathlib import Path
-
 __all__ = [
     "ATTRIBUTE_KINDS",
     "BlockScan",
+    "ScanState",
     "UnusualLayout",
     "XesParts",
-    "iter_xes_parts",
     "normalize_attribute_values",
-    "open_xes_binary",
+    "scan_block_text",
 ]
 
 ATTRIBUTE_KINDS = ("string", "date", "int", "float", "boolean", "id")
@@ -52,7 +44,6 @@ _ENTITIES = (
     ("&amp;", "&"),
 )
 _UNUSUAL_TEXT = (b"&#", b"<![CDATA[")
-DEFAULT_BLOCK_BYTES = 8 << 20
 
 
 class UnusualLayout(Exception):
@@ -84,53 +75,13 @@ class BlockScan:
 
 
 @dataclass
-class _State:
+class ScanState:
+    """What reading a file has established so far (carried from block to block)."""
+
     traces: int = 0
     events: int = 0
     root_checked: bool = False
     log_closed: bool = False
-
-
-def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
-    """Return ``(stream, raw file)``: decompressed when the file is gzip."""
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":
-        return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb")), raw
-    return raw, raw
-
-
-def _read_blocks(
-    path: Path, block_bytes: int, on_progress: Callable[[int], None] | None
-) -> Iterator[tuple[bytes, bool]]:
-    stream, raw = open_xes_binary(path)
-    buffer = b""
-    lines_done = 1
-    try:
-        while True:
-            try:
-                data = stream.read(block_bytes)
-            except (EOFError, OSError, zlib.error) as e:
-                lines = lines_done + buffer.count(b"\n")
-                msg = f"truncated or corrupt compressed file: {e}"
-                raise ValidationError(msg, source=str(path), line=lines) from e
-            if on_progress is not None:
-                on_progress(raw.tell())
-            if not data:
-                break
-            buffer += data
-            cut = buffer.rfind(b"</trace>")
-            if cut >= 0:
-                newline = buffer.find(b"\n", cut)
-                cut = newline + 1 if newline >= 0 else cut + len(b"</trace>")
-                block, buffer = buffer[:cut], buffer[cut:]
-                lines_done += block.count(b"\n")
-                yield block, False
-        yield buffer, True
-    finally:
-        stream.close()
-        raw.close()
 
 
 def _split_lines(block: bytes, first_line: int, source: str) -> pl.DataFrame:
@@ -258,7 +209,7 @@ def _tag_frame(block: bytes, first_line: int, source: str) -> pl.DataFrame:
     return normalize_attribute_values(tags, has_entities=b"&" in block)
 
 
-def _check_root(tags: pl.DataFrame, state: _State, source: str) -> bool:
+def _check_root(tags: pl.DataFrame, state: ScanState, source: str) -> bool:
     first = tags.filter(
         ~pl.col("name").is_in(["?xml", "!--"]) & pl.col("name").is_not_null()
     )
@@ -298,7 +249,7 @@ def _quoted(name: str) -> pl.Expr:
     return _unescape(pl.coalesce(double, single))
 
 
-def _structure(tags: pl.DataFrame, state: _State) -> pl.DataFrame:
+def _structure(tags: pl.DataFrame, state: ScanState) -> pl.DataFrame:
     name, sc = pl.col("name"), pl.col("sc")
     opens_trace = (name == "trace") & ~sc
     opens_event = (name == "event") & ~sc
@@ -336,8 +287,8 @@ def _structure(tags: pl.DataFrame, state: _State) -> pl.DataFrame:
     return out
 
 
-def _scan_block_text(
-    block: bytes, first_line: int, *, state: _State, source: str
+def scan_block_text(
+    block: bytes, first_line: int, *, state: ScanState, source: str
 ) -> BlockScan:
     """Return the block read by the polars tag path (general line layouts)."""
     if any(marker in block for marker in _UNUSUAL_TEXT):
@@ -366,90 +317,3 @@ def _scan_block_text(
         root=root,
         closes_log=bool((out["name"] == "/log").any()),
     )
-
-
-def _scan_block(
-    block: bytes,
-    first_line: int,
-    *,
-    state: _State,
-    parts: XesParts,
-    source: str,
-    use_bytes: bool,
-) -> None:
-    from adapters.io.xes_bytes import scan_block_bytes
-
-    scan = None
-    if use_bytes and not any(marker in block for marker in _UNUSUAL_TEXT):
-        try:
-            scan = scan_block_bytes(
-                block, first_line, traces=state.traces, events=state.events
-            )
-        except UnusualLayout:
-            scan = None
-        except ValidationError as e:
-            raise ValidationError(e.reason, source=source, line=e.line) from e
-    if scan is None:
-        scan = _scan_block_text(block, first_line, state=state, source=source)
-    if not state.root_checked and scan.root is not None:
-        name, line = scan.root
-        if name != "log":
-            if name.endswith(":log"):
-                msg = "namespace-prefixed XES"
-                raise UnusualLayout(msg)
-            msg = f"not an XES file: the root element is <{name}>, not <log>"
-            raise ValidationError(msg, source=source, line=line, field="log")
-        state.root_checked = True
-    parts.events.append(scan.events)
-    parts.event_attrs.append(scan.event_attrs)
-    parts.trace_attrs.append(scan.trace_attrs)
-    state.traces += scan.traces
-    state.events += scan.events.height
-    state.log_closed = state.log_closed or scan.closes_log
-
-
-def iter_xes_parts(
-    path: Path,
-    *,
-    block_bytes: int = DEFAULT_BLOCK_BYTES,
-    on_progress: Callable[[int], None] | None = None,
-    use_bytes: bool = True,
-) -> Iterator[XesParts]:
-    """Yield the long form of the XES file at ``path``, one block at a time.
-
-    Blocks end after a ``</trace>``, so each holds whole traces and can be
-    assembled on its own: memory stays bounded by the block size plus the
-    assembled events. Each block is read by the numpy scanner of
-    :mod:`adapters.io.xes_bytes` when it has the canonical layout (and
-    ``use_bytes``), else by the polars line/tag path of this module.
-
-    Raises
-    ------
-    UnusualLayout
-        The file needs the general parser (also when it is malformed, so that
-        the general parser can name the line); may come after some blocks.
-    ValidationError
-        The file is not XES (wrong root), not UTF-8, or a corrupt gzip stream.
-    """
-    state = _State()
-    first_line = 1
-    for block, last in _read_blocks(path, block_bytes, on_progress):
-        parts = XesParts()
-        _scan_block(
-            block,
-            first_line,
-            state=state,
-            parts=parts,
-            source=str(path),
-            use_bytes=use_bytes,
-        )
-        if not last:
-            state.log_closed = False
-        first_line += block.count(b"\n")
-        yield parts
-    if not state.root_checked:
-        msg = "not an XES file: no <log> element"
-        raise ValidationError(msg, source=str(path), line=1, field="log")
-    if not state.log_closed:
-        msg = "no closing </log>"
-        raise UnusualLayout(msg)

@@ -224,3 +224,13 @@ def test_other_layouts_read_alike_and_match_pm4py(data_dir, parser):
     ]
     assert batch.source_rows.to_list() == [5, 6, 14]
     assert triples(batch.frame) == Counter(pm4py_frame(path).rows())
+
+
+def test_a_log_without_events_is_empty(tmp_path):
+    path = tmp_path / "empty.xes"
+    path.write_text(
+        '<?xml version="1.0"?>\n<log xes.version="1.0">\n  <trace/>\n</log>\n'
+    )
+    batch = read_xes(path)
+    assert batch.frame.height == 0
+    assert batch.problems.is_empty()

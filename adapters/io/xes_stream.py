@@ -1,0 +1,161 @@
+"""Stream an XES file in blocks of whole traces, each read the fastest way it allows.
+
+The file (plain or gzip) is read in blocks of about ``block_bytes``
+decompressed bytes, each cut just after a ``</trace>``, so every block holds
+whole traces and can be assembled on its own: memory is bounded by the block
+size plus the events assembled so far. A block in the canonical layout is read
+by the numpy scanner (:mod:`adapters.io.xes_bytes`); any other block by the
+polars tag reader (:mod:`adapters.io.xes_text`); a file neither handles raises
+:class:`adapters.io.xes_text.UnusualLayout` for the lxml fallback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import IO, TYPE_CHECKING, cast
+
+from adapters.io.xes_bytes import scan_block_bytes
+from adapters.io.xes_text import (
+    ScanState,
+    UnusualLayout,
+    XesParts,
+    scan_block_text,
+)
+from engine.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+__all__ = ["DEFAULT_BLOCK_BYTES", "iter_xes_parts", "open_xes_binary"]
+
+DEFAULT_BLOCK_BYTES = 8 << 20
+_UNUSUAL_TEXT = (b"&#", b"<![CDATA[")
+
+
+def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """Return ``(stream, raw file)``: decompressed when the file is gzip."""
+    raw = path.open("rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == b"\x1f\x8b":
+        return cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb")), raw
+    return raw, raw
+
+
+def _read_blocks(
+    path: Path, block_bytes: int, on_progress: Callable[[int], None] | None
+) -> Iterator[tuple[bytes, bool]]:
+    stream, raw = open_xes_binary(path)
+    buffer = b""
+    lines_done = 1
+    try:
+        while True:
+            try:
+                data = stream.read(block_bytes)
+            except (EOFError, OSError, zlib.error) as e:
+                lines = lines_done + buffer.count(b"\n")
+                msg = f"truncated or corrupt compressed file: {e}"
+                raise ValidationError(msg, source=str(path), line=lines) from e
+            if on_progress is not None:
+                on_progress(raw.tell())
+            if not data:
+                break
+            buffer += data
+            cut = buffer.rfind(b"</trace>")
+            if cut >= 0:
+                newline = buffer.find(b"\n", cut)
+                cut = newline + 1 if newline >= 0 else cut + len(b"</trace>")
+                block, buffer = buffer[:cut], buffer[cut:]
+                lines_done += block.count(b"\n")
+                yield block, False
+        yield buffer, True
+    finally:
+        stream.close()
+        raw.close()
+
+
+def _scan_block(
+    block: bytes,
+    first_line: int,
+    *,
+    state: ScanState,
+    parts: XesParts,
+    source: str,
+    use_bytes: bool,
+) -> None:
+    scan = None
+    if use_bytes and not any(marker in block for marker in _UNUSUAL_TEXT):
+        try:
+            scan = scan_block_bytes(
+                block, first_line, traces=state.traces, events=state.events
+            )
+        except UnusualLayout:
+            scan = None
+        except ValidationError as e:
+            raise ValidationError(e.reason, source=source, line=e.line) from e
+    if scan is None:
+        scan = scan_block_text(block, first_line, state=state, source=source)
+    if not state.root_checked and scan.root is not None:
+        name, line = scan.root
+        if name != "log":
+            if name.endswith(":log"):
+                msg = "namespace-prefixed XES"
+                raise UnusualLayout(msg)
+            msg = f"not an XES file: the root element is <{name}>, not <log>"
+            raise ValidationError(msg, source=source, line=line, field="log")
+        state.root_checked = True
+    parts.events.append(scan.events)
+    parts.event_attrs.append(scan.event_attrs)
+    parts.trace_attrs.append(scan.trace_attrs)
+    state.traces += scan.traces
+    state.events += scan.events.height
+    state.log_closed = state.log_closed or scan.closes_log
+
+
+def iter_xes_parts(
+    path: Path,
+    *,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    on_progress: Callable[[int], None] | None = None,
+    use_bytes: bool = True,
+) -> Iterator[XesParts]:
+    """Yield the long form of the XES file at ``path``, one block at a time.
+
+    Blocks end after a ``</trace>``, so each holds whole traces and can be
+    assembled on its own: memory stays bounded by the block size plus the
+    assembled events. Each block is read by the numpy scanner of
+    :mod:`adapters.io.xes_bytes` when it has the canonical layout (and
+    ``use_bytes``), else by the polars line/tag path of this module.
+
+    Raises
+    ------
+    UnusualLayout
+        The file needs the general parser (also when it is malformed, so that
+        the general parser can name the line); may come after some blocks.
+    ValidationError
+        The file is not XES (wrong root), not UTF-8, or a corrupt gzip stream.
+    """
+    state = ScanState()
+    first_line = 1
+    for block, last in _read_blocks(path, block_bytes, on_progress):
+        parts = XesParts()
+        _scan_block(
+            block,
+            first_line,
+            state=state,
+            parts=parts,
+            source=str(path),
+            use_bytes=use_bytes,
+        )
+        if not last:
+            state.log_closed = False
+        first_line += block.count(b"\n")
+        yield parts
+    if not state.root_checked:
+        msg = "not an XES file: no <log> element"
+        raise ValidationError(msg, source=str(path), line=1, field="log")
+    if not state.log_closed:
+        msg = "no closing </log>"
+        raise UnusualLayout(msg)
