@@ -52,12 +52,13 @@ def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
 
 def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
     """Return execution-stage meetings where an active partner has no top manager."""
-    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ)
+    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ).cache()
+    # Not cached: each use reads only its columns, and caching would copy
+    # every meeting's participant list.
     meetings = (
         events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
         .join(starts, on=s.PARTNERSHIP_ID, how="left")
         .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
-        .cache()
     )
     # Only listed participants can be top managers (an event without any makes
     # its own organization appear with role `other`): explode, then filter on
