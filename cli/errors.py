@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.errors import (
     AdapterError,
     ConfigError,
+    DuplicateEventError,
     NotFoundError,
     PartnermineError,
     StoreError,
@@ -25,6 +26,8 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ValidationError, EXIT_INPUT),
     (ConfigError, EXIT_INPUT),
     (NotFoundError, EXIT_INPUT),
+    # an event id re-used with other content is bad input, not a broken store
+    (DuplicateEventError, EXIT_INPUT),
     (StoreError, EXIT_FAILURE),
     (AdapterError, EXIT_FAILURE),
     (PartnermineError, EXIT_FAILURE),
