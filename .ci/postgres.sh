@@ -2,18 +2,19 @@
 # Start a throwaway PostgreSQL cluster for the test suite, idempotently.
 #
 # * installs the server (apt-get) when no initdb/pg_ctl can be found;
-# * initdb's a cluster in .ci/pgdata (gitignored), owned by a non-root user when
-#   run as root (postgres refuses to run as root);
+# * initdb's a cluster in $PARTNERMINE_PGDATA (default /tmp/partnermine-ci-pgdata:
+#   a path the non-root server user can reach wherever the clone lives), owned by
+#   a non-root user when run as root (postgres refuses to run as root);
 # * listens on 127.0.0.1 only, on a free port, trust auth (loopback, throwaway);
 # * creates the database `partnermine_test` and writes .ci/postgres.env with
 #   PARTNERMINE_TEST_POSTGRES=postgresql://... (sourced by .ci/run).
 #
 # Run it again at any time: a running cluster is reused, a stopped one restarted.
-# Stop it with: pg_ctl -D .ci/pgdata stop   (as the cluster's owner)
+# Stop it with: pg_ctl -D /tmp/partnermine-ci-pgdata stop   (as the cluster's owner)
 set -euo pipefail
 cd "$(dirname "$0")"
 CI_DIR="$(pwd)"
-PGDATA="$CI_DIR/pgdata"
+PGDATA="${PARTNERMINE_PGDATA:-/tmp/partnermine-ci-pgdata}"
 ENV_FILE="$CI_DIR/postgres.env"
 DB=partnermine_test
 SUPERUSER=postgres
