@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[pm4py,postgres,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[pm4py,postgres,privacy,dev]'
 	touch $(STAMP)
 
 graphviz:

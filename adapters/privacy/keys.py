@@ -4,7 +4,8 @@ The log is append-only and hash-chained, so personal data in it can never be
 deleted; instead each person's fields are encrypted under a key of their own
 that lives here, and erasing a person deletes their key (crypto-shredding).
 The file maps a keyed digest of the name (never the name itself) to a random
-key id and a 256-bit key. ``secure_delete`` overwrites deleted rows on disk.
+key id and a 512-bit key (AES-256-SIV, see :mod:`adapters.privacy.cipher`).
+``secure_delete`` overwrites deleted rows on disk.
 
 Examples
 --------
@@ -13,7 +14,7 @@ Examples
 >>> keys = PersonKeyStore(path, create=True)
 >>> key_id, key = keys.keys_for(["Ann"])["Ann"]
 >>> keys.key_id_of("Ann") == key_id, len(key)
-(True, 32)
+(True, 64)
 >>> keys.delete_key(key_id), keys.key_id_of("Ann")
 (True, None)
 >>> keys.close()
@@ -26,6 +27,7 @@ import secrets
 import sqlite3
 from typing import TYPE_CHECKING, Final
 
+from adapters.privacy.cipher import KEY_BYTES
 from engine.errors import NotFoundError, StoreError
 
 if TYPE_CHECKING:
@@ -94,7 +96,7 @@ class PersonKeyStore:
                 for subject, key_id, key in self._rows_of(list(subjects)):
                     found[subjects[subject]] = (key_id, key)
                 fresh = [
-                    (secrets.token_hex(8), subject, secrets.token_bytes(32))
+                    (secrets.token_hex(8), subject, secrets.token_bytes(KEY_BYTES))
                     for subject, name in subjects.items()
                     if name not in found
                 ]

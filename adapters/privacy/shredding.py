@@ -1,8 +1,9 @@
 """Crypto-shredding: personal fields encrypted per person, erased by key deletion.
 
 ``encrypt_personal_fields`` replaces each actor name (``org:resource`` and the
-participants' ``actor``) by a token ``pm1.<key id>.<ciphertext>`` before the
-events are appended, so the hash chain covers the ciphertext. Erasing a person
+participants' ``actor``) by a token ``pm2.<key id>.<ciphertext>`` (AES-256-SIV, see
+:mod:`adapters.privacy.cipher`) before the events are appended, so the hash
+chain covers the ciphertext. Erasing a person
 (:func:`erase_person`) appends one ``personal_data_erased`` event to every
 partnership the person appears in, then deletes their key: the stored events
 are untouched, the chain still verifies, and the tokens can no longer be
@@ -23,7 +24,7 @@ import polars as pl
 from adapters.privacy.cipher import open_text, seal_text
 from adapters.privacy.pseudonyms import actor_names, replace_actor_names
 from engine import schema as s
-from engine.errors import NotFoundError
+from engine.errors import IntegrityError, NotFoundError
 from engine.events import NewEvent, new_events_to_frame
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ __all__ = [
     "reveal_personal_fields",
 ]
 
-TOKEN_PREFIX: Final = "pm1."
+TOKEN_PREFIX: Final = "pm2."
+"""``pm2``: AES-256-SIV with 512-bit keys (``pm1`` was a stdlib HMAC construction)."""
 ERASED_ACTIVITY: Final = "personal_data_erased"
 PERSONAL_FIELDS: Final = (s.ACTOR, f"{s.PARTICIPANTS}.actor")
 _ERASURE_NAMESPACE: Final = uuid.UUID("6f1c2a40-7d1e-4c55-9b1e-5a0d3e7c9f21")
@@ -71,6 +73,14 @@ def _key_id_expr(tokens: pl.Expr) -> pl.Expr:
     return tokens.str.strip_prefix(TOKEN_PREFIX).str.split_exact(".", 1).struct[0]
 
 
+def _sealed_of(token: str, body: str | None) -> bytes:
+    try:
+        return base64.urlsafe_b64decode((body or "").encode("ascii"))
+    except (binascii.Error, ValueError) as e:
+        msg = f"a personal-field token is malformed: {token[:40]!r}"
+        raise IntegrityError(msg) from e
+
+
 def reveal_personal_fields(
     frame: pl.DataFrame, *, keys: PersonKeyStore
 ) -> pl.DataFrame:
@@ -81,7 +91,8 @@ def reveal_personal_fields(
     Raises
     ------
     IntegrityError
-        A token does not authenticate under its key (it was altered).
+        A token whose key exists is malformed, or does not authenticate under
+        its key (it was altered).
     """
     names = actor_names(frame)
     tokens = names.filter(names.str.starts_with(TOKEN_PREFIX)).to_frame("token")
@@ -93,13 +104,9 @@ def reveal_personal_fields(
     mapping: dict[str, str] = {}
     for token, key_id, body in parsed.iter_rows():
         key = known.get(key_id)
-        if key is None or body is None:
+        if key is None:  # erased (or never ours): stays an anonymous id
             continue
-        try:
-            sealed = base64.urlsafe_b64decode(body)
-        except (binascii.Error, ValueError):
-            continue
-        mapping[token] = open_text(sealed, key=key)
+        mapping[token] = open_text(_sealed_of(token, body), key=key)
     return replace_actor_names(frame, mapping)
 
 

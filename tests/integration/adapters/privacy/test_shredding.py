@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import polars as pl
@@ -11,10 +12,10 @@ from adapters.privacy import (
     erase_person,
     reveal_personal_fields,
 )
-from adapters.privacy.cipher import open_text, seal_text
+from adapters.privacy.cipher import IV_BYTES, KEY_BYTES, open_text, seal_text
 from adapters.privacy.shredding import ERASED_ACTIVITY, TOKEN_PREFIX
 from engine import schema as s
-from engine.errors import IntegrityError, NotFoundError
+from engine.errors import ConfigError, IntegrityError, NotFoundError
 from engine.events import new_events_to_frame
 from engine.memory_store import MemoryEventStore
 from tests.conftest import TickingClock, make_event
@@ -45,14 +46,63 @@ def events_frame() -> pl.DataFrame:
     )
 
 
-def test_cipher_round_trip_and_tamper_detection():
-    key = bytes(range(32))
+def test_cipher_round_trip_is_deterministic_aes_siv():
+    key = bytes(range(KEY_BYTES))
     sealed = seal_text("Ünïcødé name", key=key)
     assert open_text(sealed, key=key) == "Ünïcødé name"
+    # one person, one token; SIV (16 bytes) + ciphertext as long as the UTF-8 text
+    assert seal_text("Ünïcødé name", key=key) == sealed
+    assert len(sealed) == IV_BYTES + len("Ünïcødé name".encode())
+    assert seal_text("Ünïcødé name", key=bytes(KEY_BYTES)) != sealed
+    assert open_text(seal_text("", key=key), key=key) == ""
+
+
+@pytest.mark.parametrize("position", [0, IV_BYTES - 1, IV_BYTES, -1])
+def test_cipher_refuses_a_flipped_bit(position):
+    key = bytes(range(KEY_BYTES))
+    sealed = bytearray(seal_text("Anna Virtanen", key=key))
+    sealed[position] ^= 1
+    with pytest.raises(IntegrityError, match="does not authenticate"):
+        open_text(bytes(sealed), key=key)
+
+
+def test_cipher_refuses_wrong_key_truncation_and_bad_key_size():
+    key = bytes(range(KEY_BYTES))
+    sealed = seal_text("Anna", key=key)
     with pytest.raises(IntegrityError):
-        open_text(sealed, key=bytes(32))
+        open_text(sealed, key=bytes(KEY_BYTES))
     with pytest.raises(IntegrityError):
-        open_text(sealed[:-1] + bytes([sealed[-1] ^ 1]), key=key)
+        open_text(sealed[: IV_BYTES - 1], key=key)
+    with pytest.raises(IntegrityError):
+        open_text(b"", key=key)
+    with pytest.raises(ConfigError, match="64 bytes"):
+        seal_text("Anna", key=bytes(32))
+
+
+def test_reveal_refuses_tampered_and_malformed_tokens(keys):
+    sealed = encrypt_personal_fields(events_frame(), keys=keys)
+    token = sealed[s.ACTOR][0]
+    prefix, body = token.rsplit(".", 1)
+    flipped = body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
+    for bad in (f"{prefix}.{flipped}", f"{prefix}.{body[:8]}", prefix, f"{prefix}.é"):
+        frame = sealed.with_columns(pl.lit(bad).alias(s.ACTOR))
+        with pytest.raises(IntegrityError):
+            reveal_personal_fields(frame, keys=keys)
+
+
+def test_an_erased_token_does_not_open_under_a_new_key(keys):
+    store = MemoryEventStore(clock=TickingClock())
+    store.append_frame(encrypt_personal_fields(events_frame(), keys=keys))
+    old_token = store.to_frame()[s.ACTOR][0]
+    erase_person("Anna", keys=keys, store=store, clock=FixedClock())
+    # Anna comes back later: she gets a fresh key and a fresh key id
+    new_id, new_key = keys.keys_for(["Anna"])["Anna"]
+    assert not old_token.startswith(f"{TOKEN_PREFIX}{new_id}.")
+    sealed = base64.urlsafe_b64decode(old_token.rsplit(".", 1)[1])
+    with pytest.raises(IntegrityError):
+        open_text(sealed, key=new_key)
+    still = reveal_personal_fields(store.to_frame(), keys=keys)
+    assert still[s.ACTOR][0] == old_token
 
 
 def test_log_holds_ciphertext_and_reveal_restores(keys):
