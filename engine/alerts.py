@@ -189,8 +189,13 @@ def build_alert_events(alerts: pl.DataFrame) -> pl.DataFrame:
     The event's timestamp is the window's end (when the drift became
     observable); its attributes are ``{signal, window, value, baseline, message}``.
     """
+    # Rounded so that float summation order can never change an alert's content.
     attributes = pl.struct(
-        "baseline", "message", "signal", "value", "window"
+        pl.col("baseline").round(6),
+        "message",
+        "signal",
+        pl.col("value").round(6),
+        "window",
     ).struct.json_encode()
     return alerts.select(
         pl.col("event_id").alias(s.EVENT_ID),

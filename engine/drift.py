@@ -42,7 +42,11 @@ import polars as pl
 from engine import schema as s
 from engine.alerts import ALERT_SCHEMA, AlertRules, apply_cooldown
 from engine.alignment import STATUS_RANK
-from engine.indicators import EVENT_KEY, assign_event_windows, prepare_indicator_events
+from engine.indicator_frames import (
+    EVENT_KEY,
+    assign_event_windows,
+    prepare_indicator_events,
+)
 from engine.windows import (
     COMPLETE,
     PERIOD,
@@ -227,7 +231,7 @@ def compute_process_distance(
         .with_columns(totals)
         .group_by(s.PARTNERSHIP_ID, WINDOW_INDEX)
         .agg(
-            (0.5 * gap.sum()).alias("distance"),
+            (0.5 * gap.sum()).round(12).alias("distance"),
             pl.col("edges").first(),
             pl.col("baseline_edges").first(),
         )

@@ -43,23 +43,28 @@ from engine.alignment import (
     status_expr,
 )
 from engine.attributes import attribute_expr, objective_ids_expr
-from engine.membership import (
-    PARTNERS,
-    count_active_partners_at,
-    count_active_partners_in_windows,
+from engine.indicator_frames import (
+    EVENT_KEY,
+    GROUP,
+    KEY_COLUMNS,
+    PARTNER_ACTORS,
+    PARTNER_ORGS,
+    TOP_MANAGER_ORGS,
+    assign_event_windows,
+    explode_event_list,
+    find_partner_intervals,
+    prepare_indicator_events,
+    select_membership_columns,
 )
-from engine.partners import (
-    ACTIVE_FROM,
-    ACTIVE_UNTIL,
-    partner_intervals,
-)
+from engine.membership import count_active_partners_at
+from engine.participation import compute_participation_equality
+from engine.partners import partner_intervals
 from engine.windows import (
     COMPLETE,
     PERIOD,
     WINDOW_END,
     WINDOW_INDEX,
     WINDOW_START,
-    assign_windows,
     build_window_grid,
 )
 
@@ -67,27 +72,17 @@ if TYPE_CHECKING:
     from engine.windows import WindowSpec
 
 __all__ = [
-    "EVENT_KEY",
-    "GROUP",
     "INDICATORS",
-    "KEY",
-    "assign_event_windows",
     "compute_commitment",
     "compute_conflict_mitigation",
     "compute_idea_to_action_days",
     "compute_inclusiveness",
     "compute_indicators",
     "compute_objective_convergence",
-    "compute_participation_equality",
     "compute_top_manager_feedback",
     "compute_transparency",
-    "gini_expr",
-    "prepare_indicator_events",
 ]
 
-GROUP = "group"
-EVENT_KEY = "_event"
-KEY = (s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
 INDICATORS = (
     "inclusiveness",
     "participation_equality",
@@ -98,123 +93,18 @@ INDICATORS = (
     "idea_to_action_days",
     "top_manager_feedback",
 )
-_K = list(KEY)
-_ORGS = "_orgs"
-_ACTORS = "_actors_list"
-_TM_ORGS = "_tm_orgs"
 _DAY_US = 86_400_000_000
-
-
-def _group_expr(by: str | None, columns: list[str]) -> pl.Expr:
-    if by is None:
-        value = pl.lit("", pl.String)
-    elif by in columns:
-        value = pl.col(by).cast(pl.String)
-    else:
-        value = attribute_expr(by)
-    # An empty string stands for "no group" so that keys join (nulls never do).
-    return value.fill_null("").alias(GROUP)
-
-
-def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyFrame:
-    """Return the events the kernels read: engine alerts dropped, group and key added.
-
-    Parameters
-    ----------
-    frame
-        Event or input frame of whole partnerships.
-    by
-        Group by this column (e.g. ``workstream``) or attribute key; None for none.
-    """
-    columns = frame.collect_schema().names()
-    version = pl.col(s.VERSION) if s.VERSION in columns else pl.int_range(pl.len())
-    return (
-        frame.filter(pl.col(s.ACTIVITY) != "alert_raised")
-        .select(
-            s.PARTNERSHIP_ID,
-            s.TIMESTAMP,
-            version.cast(pl.Int64).alias(s.VERSION),
-            s.ACTIVITY,
-            s.PHASE,
-            s.ACTOR,
-            s.ORGANIZATION,
-            s.PARTICIPANTS,
-            s.ATTRIBUTES,
-            _group_expr(by, columns),
-        )
-        .with_columns(_participation_lists())
-        .with_row_index(EVENT_KEY)
-    )
-
-
-def _participation_lists() -> list[pl.Expr]:
-    """Per event: distinct partner orgs, their actors, and orgs with a top manager.
-
-    Deduplicated inside each event's list (vectorized), so that a workshop of
-    50 people from 3 organizations becomes 3 rows, not 50, when exploded.
-    """
-    own = pl.concat_list(
-        pl.struct(
-            pl.col(s.ACTOR).alias("actor"),
-            pl.col(s.ORGANIZATION).alias("organization"),
-            pl.lit("other", pl.String).alias("role"),
-        )
-    )
-    appearing = (
-        pl.when(pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0)
-        .then(pl.col(s.PARTICIPANTS))
-        .otherwise(own)
-    )
-    role = pl.element().struct.field("role").fill_null("other")
-    org = pl.element().struct.field("organization")
-    actor = pl.element().struct.field("actor")
-    partner = role.is_in(sorted(s.THIRD_PARTY_ROLES)).not_() & org.is_not_null()
-
-    def distinct(keep: pl.Expr, field: pl.Expr) -> pl.Expr:
-        return appearing.list.eval(
-            pl.element().filter(keep).struct.field(field.meta.output_name()).unique()
-        )
-
-    return [
-        distinct(partner, org).alias(_ORGS),
-        distinct(partner & actor.is_not_null(), actor).alias(_ACTORS),
-        distinct((role == "top_manager") & org.is_not_null(), org).alias(_TM_ORGS),
-    ]
-
-
-def assign_event_windows(
-    rows: pl.LazyFrame, *, events: pl.LazyFrame, windows: WindowSpec
-) -> pl.LazyFrame:
-    """Return ``rows`` (each naming its event) once per window of that event.
-
-    Windows are assigned on the whole partnership (its first event anchors the
-    rolling windows, its phased events define the stages), never on a subset.
-    """
-    event_windows = assign_windows(
-        events.select(EVENT_KEY, s.PARTNERSHIP_ID, s.TIMESTAMP, s.PHASE, s.VERSION),
-        windows=windows,
-    ).select(EVENT_KEY, WINDOW_INDEX)
-    return rows.join(event_windows, on=EVENT_KEY)
-
-
-def _explode_list(events: pl.LazyFrame, column: str, name: str) -> pl.LazyFrame:
-    """One row per (event, distinct value of the event's list ``column``)."""
-    return (
-        events.select(
-            EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP, pl.col(column).alias(name)
-        )
-        .explode(name)
-        .filter(pl.col(name).is_not_null())
-    )
 
 
 def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
     """Partner orgs of each (partnership, group, window): the grouped denominator."""
     return (
         assign_event_windows(
-            _explode_list(events, _ORGS, s.ORGANIZATION), events=events, windows=windows
+            explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION),
+            events=events,
+            windows=windows,
         )
-        .group_by(_K)
+        .group_by(KEY_COLUMNS)
         .agg(pl.col(s.ORGANIZATION).n_unique().alias("_partners"))
     )
 
@@ -231,31 +121,12 @@ def _share_of_partners(
     if grouped:
         counts = _group_partner_counts(events, windows=windows)
         return assign_event_windows(per_event, events=events, windows=windows).join(
-            counts, on=_K, how="left"
+            counts, on=KEY_COLUMNS, how="left"
         )
     with_count = count_active_partners_at(
-        _intervals_or_find(events, intervals), per_event
+        find_partner_intervals(events, intervals), per_event
     )
     return assign_event_windows(with_count, events=events, windows=windows)
-
-
-def _intervals_or_find(
-    events: pl.LazyFrame, intervals: pl.LazyFrame | None
-) -> pl.LazyFrame:
-    if intervals is not None:
-        return intervals
-    return partner_intervals(_all_partnership_events(events))
-
-
-def _all_partnership_events(events: pl.LazyFrame) -> pl.LazyFrame:
-    return events.select(
-        s.PARTNERSHIP_ID,
-        s.ACTIVITY,
-        s.TIMESTAMP,
-        s.ORGANIZATION,
-        s.ACTOR,
-        s.PARTICIPANTS,
-    )
 
 
 def compute_inclusiveness(
@@ -277,7 +148,7 @@ def compute_inclusiveness(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
-        pl.col(_ORGS).list.len().cast(pl.Int64).alias("_present"),
+        pl.col(PARTNER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
     rows = _share_of_partners(
         events, per_event, windows=windows, grouped=grouped, intervals=intervals
@@ -286,165 +157,7 @@ def compute_inclusiveness(
         pl.col("_partners").fill_null(0), pl.col("_present")
     )
     share = pl.when(denominator > 0).then(pl.col("_present") / denominator)
-    return rows.group_by(_K).agg(share.mean().alias("inclusiveness"))
-
-
-def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
-    """Return the Gini coefficient of ``values`` in an aggregation (null if sum 0).
-
-    ``population`` is the number of members when some zero values are not
-    listed (active organizations that took part in nothing); it defaults to
-    the number of values. With ``m`` listed values sorted ascending, ``z``
-    unlisted zeros, ``n = m + z`` and sum ``S``, the mean absolute difference
-    gives ``G = (2 * sum_i (2i - m - 1) x_i + 2 z S) / (2 n S)``.
-
-    Examples
-    --------
-    >>> df = pl.DataFrame({"g": [1, 1, 1, 2], "x": [1, 2, 3, 0]})
-    >>> out = df.group_by("g", maintain_order=True).agg(gini_expr(pl.col("x")).alias("gini"))
-    >>> [round(v, 4) if v is not None else None for v in out["gini"]]
-    [0.2222, None]
-    >>> df.filter(pl.col("g") == 1).select(gini_expr(pl.col("x"), population=pl.lit(4))).item()
-    0.4166666666666667
-    """
-    m = values.len()
-    n = m if population is None else pl.max_horizontal(population.first(), m)
-    total = values.sum()
-    rank = pl.int_range(1, m + 1)
-    listed = 2 * (values.sort() * (2 * rank - m - 1)).sum()
-    zeros = 2 * (n - m) * total
-    return pl.when(total > 0).then((listed + zeros) / (2 * n * total))
-
-
-def _active_in_windows(
-    events: pl.LazyFrame, *, windows: WindowSpec, intervals: pl.LazyFrame
-) -> pl.LazyFrame:
-    """Per window key: ``_partners`` active at some time in it, plus ``_listed``.
-
-    ``_listed`` rows are (key, organization) of organizations that took part
-    in the window although not active then (they left before it): they count
-    on top of the active ones.
-    """
-    grid = build_window_grid(events, windows=windows).select(
-        s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
-    )
-    return count_active_partners_in_windows(intervals, grid).select(
-        s.PARTNERSHIP_ID,
-        pl.lit("", pl.String).alias(GROUP),
-        WINDOW_INDEX,
-        WINDOW_START,
-        WINDOW_END,
-        PARTNERS,
-    )
-
-
-def _inactive_participants(
-    counts: pl.LazyFrame, windows_active: pl.LazyFrame, intervals: pl.LazyFrame
-) -> pl.LazyFrame:
-    """Per window key, organizations that took part but were not active in it."""
-    bounds = windows_active.select(*_K, WINDOW_START, WINDOW_END)
-    overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
-        pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
-    )
-    # An organization active without a break since it first took part cannot
-    # take part while inactive: only the others need the interval check.
-    org = [s.PARTNERSHIP_ID, s.ORGANIZATION]
-    steady = (
-        intervals.group_by(org)
-        .agg(
-            pl.len().alias("_intervals"),
-            pl.col(ACTIVE_UNTIL).null_count(),
-            pl.col(ACTIVE_FROM).null_count().alias("_never"),
-        )
-        .filter(
-            (pl.col("_intervals") == 1)
-            & (pl.col(ACTIVE_UNTIL) == 1)
-            & (pl.col("_never") == 0)
-        )
-        .select(org)
-    )
-    suspects = counts.select(*_K, s.ORGANIZATION).join(steady, on=org, how="anti")
-    active = (
-        suspects.join(bounds, on=_K)
-        .join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
-        .filter(overlap)
-        .select(*_K, s.ORGANIZATION)
-        .unique()
-    )
-    return (
-        suspects.join(active, on=[*_K, s.ORGANIZATION], how="anti")
-        .group_by(_K)
-        .agg(pl.len().alias("_inactive"))
-    )
-
-
-def compute_participation_equality(
-    events: pl.LazyFrame,
-    *,
-    windows: WindowSpec,
-    grouped: bool,
-    intervals: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
-    """Return ``participation_equality`` = 1 - Gini of events per active partner org.
-
-    Active organizations that took part in nothing in the window count as 0
-    (ungrouped); grouped, the group-window's partners are those taking part.
-    """
-    counts = (
-        assign_event_windows(
-            _explode_list(events, _ORGS, s.ORGANIZATION),
-            events=events,
-            windows=windows,
-        )
-        .group_by([*_K, s.ORGANIZATION])
-        .agg(pl.len().alias("_n"))
-    )
-    if grouped:
-        population = counts.group_by(_K).agg(pl.len().alias("_pop"))
-    else:
-        intervals = _intervals_or_find(events, intervals)
-        windows_active = _active_in_windows(
-            events, windows=windows, intervals=intervals
-        )
-        inactive = _inactive_participants(counts, windows_active, intervals)
-        population = (
-            windows_active.select(*_K, PARTNERS)
-            .join(inactive, on=_K, how="left")
-            .select(
-                *_K, (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop")
-            )
-        )
-    return _flat_gini(counts, population)
-
-
-def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
-    """1 - Gini per key, from flat ranks and sums (no per-group sort in agg).
-
-    Same formula as :func:`gini_expr`; per-group sorting inside an aggregation
-    runs group by group, which is slow for millions of windows.
-    """
-    m = pl.len().over(_K)
-    rank = pl.col("_n").rank("ordinal").over(_K)
-    sums = (
-        counts.with_columns(
-            (2 * (2 * rank - m - 1) * pl.col("_n")).alias("_listed"),
-        )
-        .group_by(_K)
-        .agg(
-            pl.col("_listed").sum(),
-            pl.col("_n").sum().alias("_total"),
-            pl.len().alias("_m"),
-        )
-        .join(population, on=_K, how="left")
-    )
-    n = pl.max_horizontal(pl.col("_pop").fill_null(0), pl.col("_m"))
-    gini = (pl.col("_listed") + 2 * (n - pl.col("_m")) * pl.col("_total")) / (
-        2 * n * pl.col("_total")
-    )
-    return sums.select(
-        *_K,
-        pl.when(pl.col("_total") > 0).then(1 - gini).alias("participation_equality"),
-    )
+    return rows.group_by(KEY_COLUMNS).agg(share.mean().alias("inclusiveness"))
 
 
 def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -465,9 +178,11 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
     ).filter(pl.col("_open").is_not_null() | pl.col("_shared").is_not_null())
     return (
         assign_event_windows(parts, events=events, windows=windows)
-        .group_by(_K)
+        .group_by(KEY_COLUMNS)
         .agg(pl.col("_open").mean(), pl.col("_shared").mean())
-        .select(*_K, pl.mean_horizontal("_open", "_shared").alias("transparency"))
+        .select(
+            *KEY_COLUMNS, pl.mean_horizontal("_open", "_shared").alias("transparency")
+        )
     )
 
 
@@ -492,7 +207,7 @@ def _resolved_share(
         .join(first_close, on=[s.PARTNERSHIP_ID, "_item"], how="left")
     )
     done = pl.col("_item").filter(pl.col("_closed") < pl.col(WINDOW_END))
-    return rows.group_by(_K).agg(
+    return rows.group_by(KEY_COLUMNS).agg(
         (done.n_unique() / pl.col("_item").n_unique()).alias(name)
     )
 
@@ -559,7 +274,7 @@ def compute_idea_to_action_days(
         .join(plans, on=[s.PARTNERSHIP_ID, "idea_id"])
         .filter(pl.col(s.TIMESTAMP) >= pl.col("_plan"))
         .sort(s.TIMESTAMP, s.VERSION)
-        .unique([s.PARTNERSHIP_ID, "idea_id"], keep="first")
+        .unique([s.PARTNERSHIP_ID, "idea_id"], keep="first", maintain_order=True)
         .select(
             EVENT_KEY,
             s.PARTNERSHIP_ID,
@@ -573,7 +288,7 @@ def compute_idea_to_action_days(
     )
     return (
         assign_event_windows(starts, events=events, windows=windows)
-        .group_by(_K)
+        .group_by(KEY_COLUMNS)
         .agg(pl.col("_days").median().alias("idea_to_action_days"))
     )
 
@@ -592,7 +307,7 @@ def compute_top_manager_feedback(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
-        pl.col(_TM_ORGS).list.len().cast(pl.Int64).alias("_present"),
+        pl.col(TOP_MANAGER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
     rows = _share_of_partners(
         events, per_event, windows=windows, grouped=grouped, intervals=intervals
@@ -600,7 +315,7 @@ def compute_top_manager_feedback(
     attended = (pl.col("_present") >= pl.col("_partners").fill_null(0)) & (
         pl.col("_present") > 0
     )
-    return rows.group_by(_K).agg(attended.mean().alias("top_manager_feedback"))
+    return rows.group_by(KEY_COLUMNS).agg(attended.mean().alias("top_manager_feedback"))
 
 
 def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -609,10 +324,10 @@ def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyF
     :func:`compute_indicators` turns them into ``commitment`` on the full grid,
     so that a window where nobody took part still compares with the previous one.
     """
-    actors = _explode_list(events, _ACTORS, s.ACTOR)
+    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR)
     return (
         assign_event_windows(actors, events=events, windows=windows)
-        .group_by(_K)
+        .group_by(KEY_COLUMNS)
         .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
     )
 
@@ -645,7 +360,7 @@ def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
     rows = events.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP)
     return (
         assign_event_windows(rows, events=events, windows=windows)
-        .group_by(_K)
+        .group_by(KEY_COLUMNS)
         .agg(pl.len().alias("_events"))
     )
 
@@ -709,7 +424,7 @@ def compute_indicators(
     config = config or IndicatorConfig()
     events = prepare_indicator_events(frame.lazy(), by=by)
     # One subplan shared by the kernels (polars eliminates the common subplan).
-    intervals = partner_intervals(_all_partnership_events(events))
+    intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
     actors = compute_commitment(events, windows=windows)
     previous = actors.select(
@@ -726,7 +441,7 @@ def compute_indicators(
         actors,
         previous,
     ]:
-        out = out.join(part, on=_K, how="left")
+        out = out.join(part, on=KEY_COLUMNS, how="left")
     has_events = pl.col("_events").fill_null(0) > 0
     group_name = by or "workstream"
     result = (
@@ -734,7 +449,10 @@ def compute_indicators(
             _commitment_expr(),
             pl.when(has_events).then(pl.col("conflict_mitigation").fill_null(1.0)),
         )
-        .with_columns(alignment_score_expr(config=config))
+        # Rounded: summation order after parallel joins may move the last bit,
+        # and the same log must always give the same values (and alerts).
+        .with_columns(pl.col(list(INDICATORS)).round(12))
+        .with_columns(alignment_score_expr(config=config).round(12))
         .with_columns(mode_expr(config=config), status_expr(config=config))
         .sort(s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
         .select(

@@ -37,16 +37,17 @@ __all__ = [
 ]
 
 PARTNERS = "_partners"
-_ROW = "_query_row"
 
 
 def _count_before(
-    boundaries: pl.LazyFrame, queries: pl.LazyFrame, *, inclusive: bool
+    boundaries: pl.LazyFrame, times: pl.LazyFrame, *, inclusive: bool
 ) -> pl.LazyFrame:
-    """For each query row, the boundaries of its partnership before (or at) its time.
+    """For each (partnership, time) in ``times``: its boundaries before (or at) it.
 
-    ``boundaries`` and ``queries`` have ``case:concept:name`` and ``_t``;
-    queries also ``_query_row``. Returns ``_query_row, _n``.
+    Both frames have ``case:concept:name`` and ``_t``. Returns
+    ``case:concept:name, _t, _n``, keyed by value, so the result joins back
+    to any rows whatever their order (row numbers would not survive a plan
+    that evaluates the rows twice in different orders).
     """
     # At equal times a boundary sorts before the query when it counts (inclusive).
     tie = 0 if inclusive else 2
@@ -57,22 +58,20 @@ def _count_before(
                 "_t",
                 pl.lit(tie, pl.Int8).alias("_tie"),
                 pl.lit(1, pl.Int64).alias("_one"),
-                pl.lit(None, pl.Int64).alias(_ROW),
             ),
-            queries.select(
+            times.unique().select(
                 s.PARTNERSHIP_ID,
                 "_t",
                 pl.lit(1, pl.Int8).alias("_tie"),
                 pl.lit(0, pl.Int64).alias("_one"),
-                pl.col(_ROW).cast(pl.Int64),
             ),
         ]
     )
     return (
         merged.sort(s.PARTNERSHIP_ID, "_t", "_tie")
         .with_columns(pl.col("_one").cum_sum().over(s.PARTNERSHIP_ID).alias("_n"))
-        .filter(pl.col(_ROW).is_not_null())
-        .select(_ROW, "_n")
+        .filter(pl.col("_tie") == 1)
+        .select(s.PARTNERSHIP_ID, "_t", "_n")
     )
 
 
@@ -86,28 +85,35 @@ def _count_active(
 ) -> pl.LazyFrame:
     # A partner that was never active has a row with a null ``active_from``.
     intervals = intervals.filter(pl.col(ACTIVE_FROM).is_not_null())
-    queries = rows.with_row_index(_ROW)
     began = _count_before(
         intervals.select(s.PARTNERSHIP_ID, pl.col(ACTIVE_FROM).alias("_t")),
-        queries.select(s.PARTNERSHIP_ID, _ROW, pl.col(end).alias("_t")),
+        rows.select(s.PARTNERSHIP_ID, pl.col(end).alias("_t")),
         inclusive=not strict_end,
     )
     ended = _count_before(
         intervals.filter(pl.col(ACTIVE_UNTIL).is_not_null()).select(
             s.PARTNERSHIP_ID, pl.col(ACTIVE_UNTIL).alias("_t")
         ),
-        queries.select(s.PARTNERSHIP_ID, _ROW, pl.col(start).alias("_t")),
+        rows.select(s.PARTNERSHIP_ID, pl.col(start).alias("_t")),
         inclusive=True,
     )
     return (
-        queries.join(began, on=_ROW, how="left", maintain_order="left")
+        rows.join(
+            began.rename({"_t": end}),
+            on=[s.PARTNERSHIP_ID, end],
+            how="left",
+            maintain_order="left",
+        )
         .join(
-            ended.rename({"_n": "_ended"}), on=_ROW, how="left", maintain_order="left"
+            ended.rename({"_t": start, "_n": "_ended"}),
+            on=[s.PARTNERSHIP_ID, start],
+            how="left",
+            maintain_order="left",
         )
         .with_columns(
             (pl.col("_n").fill_null(0) - pl.col("_ended").fill_null(0)).alias(PARTNERS)
         )
-        .drop(_ROW, "_n", "_ended")
+        .drop("_n", "_ended")
     )
 
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from engine.alignment import IndicatorConfig
 from engine.events import NewEvent, Participant, new_events_to_frame
-from engine.indicators import compute_indicators, gini_expr
+from engine.indicators import compute_indicators
+from engine.participation import gini_expr
 from engine.windows import LifecycleStages, RollingWindows, parse_periods
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)

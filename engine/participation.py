@@ -1,0 +1,192 @@
+"""Participation equality: 1 - Gini of events per active partner organization.
+
+Active organizations that took part in nothing in a window count as zeros
+without being listed (their number comes from
+:func:`engine.membership.count_active_partners_in_windows`), so a partnership
+of many organizations over many windows stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.indicator_frames import (
+    GROUP,
+    KEY_COLUMNS,
+    PARTNER_ORGS,
+    assign_event_windows,
+    explode_event_list,
+    find_partner_intervals,
+)
+from engine.membership import PARTNERS, count_active_partners_in_windows
+from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL
+from engine.windows import WINDOW_END, WINDOW_INDEX, WINDOW_START, build_window_grid
+
+if TYPE_CHECKING:
+    from engine.windows import WindowSpec
+
+__all__ = ["compute_participation_equality", "gini_expr"]
+
+
+def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
+    """Return the Gini coefficient of ``values`` in an aggregation (null if sum 0).
+
+    ``population`` is the number of members when some zero values are not
+    listed (active organizations that took part in nothing); it defaults to
+    the number of values. With ``m`` listed values sorted ascending, ``z``
+    unlisted zeros, ``n = m + z`` and sum ``S``, the mean absolute difference
+    gives ``G = (2 * sum_i (2i - m - 1) x_i + 2 z S) / (2 n S)``.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"g": [1, 1, 1, 2], "x": [1, 2, 3, 0]})
+    >>> out = df.group_by("g", maintain_order=True).agg(gini_expr(pl.col("x")).alias("gini"))
+    >>> [round(v, 4) if v is not None else None for v in out["gini"]]
+    [0.2222, None]
+    >>> df.filter(pl.col("g") == 1).select(gini_expr(pl.col("x"), population=pl.lit(4))).item()
+    0.4166666666666667
+    """
+    m = values.len()
+    n = m if population is None else pl.max_horizontal(population.first(), m)
+    total = values.sum()
+    rank = pl.int_range(1, m + 1)
+    listed = 2 * (values.sort() * (2 * rank - m - 1)).sum()
+    zeros = 2 * (n - m) * total
+    return pl.when(total > 0).then((listed + zeros) / (2 * n * total))
+
+
+def _active_in_windows(
+    events: pl.LazyFrame, *, windows: WindowSpec, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Per window key: ``_partners`` active at some time in it, plus ``_listed``.
+
+    ``_listed`` rows are (key, organization) of organizations that took part
+    in the window although not active then (they left before it): they count
+    on top of the active ones.
+    """
+    grid = build_window_grid(events, windows=windows).select(
+        s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
+    )
+    return count_active_partners_in_windows(intervals, grid).select(
+        s.PARTNERSHIP_ID,
+        pl.lit("", pl.String).alias(GROUP),
+        WINDOW_INDEX,
+        WINDOW_START,
+        WINDOW_END,
+        PARTNERS,
+    )
+
+
+def _inactive_participants(
+    counts: pl.LazyFrame, windows_active: pl.LazyFrame, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Per window key, organizations that took part but were not active in it."""
+    bounds = windows_active.select(*KEY_COLUMNS, WINDOW_START, WINDOW_END)
+    overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
+        pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
+    )
+    # An organization active without a break since it first took part cannot
+    # take part while inactive: only the others need the interval check.
+    org = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    steady = (
+        intervals.group_by(org)
+        .agg(
+            pl.len().alias("_intervals"),
+            pl.col(ACTIVE_UNTIL).null_count(),
+            pl.col(ACTIVE_FROM).null_count().alias("_never"),
+        )
+        .filter(
+            (pl.col("_intervals") == 1)
+            & (pl.col(ACTIVE_UNTIL) == 1)
+            & (pl.col("_never") == 0)
+        )
+        .select(org)
+    )
+    suspects = counts.select(*KEY_COLUMNS, s.ORGANIZATION).join(
+        steady, on=org, how="anti"
+    )
+    active = (
+        suspects.join(bounds, on=KEY_COLUMNS)
+        .join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
+        .filter(overlap)
+        .select(*KEY_COLUMNS, s.ORGANIZATION)
+        .unique()
+    )
+    return (
+        suspects.join(active, on=[*KEY_COLUMNS, s.ORGANIZATION], how="anti")
+        .group_by(KEY_COLUMNS)
+        .agg(pl.len().alias("_inactive"))
+    )
+
+
+def compute_participation_equality(
+    events: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    grouped: bool,
+    intervals: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Return ``participation_equality`` = 1 - Gini of events per active partner org.
+
+    Active organizations that took part in nothing in the window count as 0
+    (ungrouped); grouped, the group-window's partners are those taking part.
+    """
+    counts = (
+        assign_event_windows(
+            explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION),
+            events=events,
+            windows=windows,
+        )
+        .group_by([*KEY_COLUMNS, s.ORGANIZATION])
+        .agg(pl.len().alias("_n"))
+    )
+    if grouped:
+        population = counts.group_by(KEY_COLUMNS).agg(pl.len().alias("_pop"))
+    else:
+        intervals = find_partner_intervals(events, intervals)
+        windows_active = _active_in_windows(
+            events, windows=windows, intervals=intervals
+        )
+        inactive = _inactive_participants(counts, windows_active, intervals)
+        population = (
+            windows_active.select(*KEY_COLUMNS, PARTNERS)
+            .join(inactive, on=KEY_COLUMNS, how="left")
+            .select(
+                *KEY_COLUMNS,
+                (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop"),
+            )
+        )
+    return _flat_gini(counts, population)
+
+
+def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
+    """1 - Gini per key, from flat ranks and sums (no per-group sort in agg).
+
+    Same formula as :func:`gini_expr`; per-group sorting inside an aggregation
+    runs group by group, which is slow for millions of windows.
+    """
+    m = pl.len().over(KEY_COLUMNS)
+    rank = pl.col("_n").rank("ordinal").over(KEY_COLUMNS)
+    sums = (
+        counts.with_columns(
+            (2 * (2 * rank - m - 1) * pl.col("_n")).alias("_listed"),
+        )
+        .group_by(KEY_COLUMNS)
+        .agg(
+            pl.col("_listed").sum(),
+            pl.col("_n").sum().alias("_total"),
+            pl.len().alias("_m"),
+        )
+        .join(population, on=KEY_COLUMNS, how="left")
+    )
+    n = pl.max_horizontal(pl.col("_pop").fill_null(0), pl.col("_m"))
+    gini = (pl.col("_listed") + 2 * (n - pl.col("_m")) * pl.col("_total")) / (
+        2 * n * pl.col("_total")
+    )
+    return sums.select(
+        *KEY_COLUMNS,
+        pl.when(pl.col("_total") > 0).then(1 - gini).alias("participation_equality"),
+    )
