@@ -167,8 +167,13 @@ def _participation_drops(
     # Sorted by (partnership, window): a global shift masked at partnership edges.
     same_partnership = pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(1)
     previous = pl.when(same_partnership).then(pl.col("_actors").shift(1))
+    # A window with no recorded event has nothing to measure (DOMAIN.md: null,
+    # never 0): it is skipped, and the next window is compared with the last one
+    # that held events. Sparse logs have quiet quarters that are not a collapse.
+    recorded = windowed.select(s.PARTNERSHIP_ID, _WINDOW).unique()
     drops = (
         _all_windows(events, window=window, as_of=as_of)
+        .join(recorded, on=[s.PARTNERSHIP_ID, _WINDOW], how="semi")
         .join(
             _partner_actor_counts(windowed, intervals),
             on=[s.PARTNERSHIP_ID, _WINDOW],
@@ -221,9 +226,10 @@ def check_commitment_loss(
     (a) Once per partnership, at the first ``member_left`` after which more
     members have left than joined. (b) Per tumbling window of
     ``commitment_window_days`` from the partnership's first event (complete by
-    ``as_of``, starting at or before its last event): the distinct participant
-    actors of partner organizations fall below (1 - ``commitment_drop``) x the
-    previous window's, which had at least ``commitment_min_actors``.
+    ``as_of``, starting at or before its last event, holding at least one event):
+    the distinct participant actors of partner organizations fall below
+    (1 - ``commitment_drop``) x those of the previous window that held events,
+    which had at least ``commitment_min_actors``.
 
     Parameters
     ----------

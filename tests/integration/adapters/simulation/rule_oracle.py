@@ -221,6 +221,9 @@ def _commitment_loss(pt):
     while first + i * WINDOW <= last and first + (i + 1) * WINDOW <= pt.as_of:
         lo, hi = first + i * WINDOW, first + (i + 1) * WINDOW
         inside = [e for e in pt.events if lo <= e["ts"] < hi]
+        if not inside:  # nothing recorded: nothing to measure (docs/rules.md)
+            i += 1
+            continue
         actors = {
             p["actor"]
             for e in inside

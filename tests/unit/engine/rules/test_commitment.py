@@ -67,7 +67,7 @@ def test_small_previous_windows_and_incomplete_windows_do_not_fire():
     assert _loss([_meeting("w0", 0, 10), _meeting("w1", 100, 1)]) == []
 
 
-def test_empty_window_counts_as_zero_and_third_party_actors_do_not_count():
+def test_window_of_only_third_party_actors_counts_zero():
     third = {
         "id": "t",
         "act": "feedback_meeting",
@@ -76,3 +76,16 @@ def test_empty_window_counts_as_zero_and_third_party_actors_do_not_count():
     }
     rows = [_meeting("w0", 0, 4), third, _meeting("w2", 200, 4)]
     assert [r[:2] for r in _loss(rows)] == [(day(90), ["t"])]
+
+
+def test_window_without_events_is_skipped_not_read_as_zero():
+    # quiet quarter [90, 180): no event, so [180, 270) is compared with [0, 90)
+    rows = [
+        _meeting("w0", 0, 10),
+        _meeting("w2", 200, 9),
+        _meeting("w3", 290, 2),
+        _meeting("w4", 400, 2),
+    ]
+    found = _loss(rows)
+    assert [r[1] for r in found] == [["w3"]]
+    assert "fell from 9 to 2" in found[0][2]

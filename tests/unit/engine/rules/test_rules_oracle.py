@@ -190,6 +190,9 @@ def oracle_windows(rows, as_of):
     while first + k * w <= last and first + (k + 1) * w <= as_of:
         lo, hi = first + k * w, first + (k + 1) * w
         inside = [r for r in _ordered(rows) if lo <= r["day"] < hi]
+        if not inside:  # nothing recorded: nothing to measure, skipped
+            k += 1
+            continue
         actors = {a for r in inside for a, _, _ in r["parts"] if a}
         if (
             previous is not None
