@@ -10,6 +10,10 @@ JSON documents (stable; keys are only ever added):
 and any invalid row (without ``--reject-file``) stops the import before the
 store is touched. With ``--reject-file`` the invalid rows go to a CSV file
 (row or line, field, reason, then the source values) and the rest is imported.
+With ``--pseudonymize`` actor names are replaced by keyed pseudonyms
+(:func:`adapters.privacy.pseudonymize_frame`) before the append; the key comes
+from ``--pseudonym-key-file`` or ``$PARTNERMINE_PSEUDONYM_KEY`` and is never
+stored.
 
 Exit codes: 0 ok; 2 invalid input, a bad mapping file or a missing store;
 3 a store failure.
@@ -17,6 +21,7 @@ Exit codes: 0 ok; 2 invalid input, a bad mapping file or a missing store;
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,6 +35,8 @@ from adapters.io.export import EXPORT_FORMATS, write_events
 from adapters.io.mapping import load_activity_mapping
 from adapters.io.reader import IMPORT_FORMATS, ImportOptions, detect_format, read_events
 from adapters.io.tabular import ColumnMapping
+from adapters.privacy import pseudonymize_frame
+from adapters.privacy.pseudonyms import MIN_KEY_BYTES
 from cli.bootstrap import open_store
 from cli.output import emit
 from engine import schema as s
@@ -49,6 +56,45 @@ OUTPUT_OPTION = click.option(
     show_default=True,
     help="table for people, json for scripts (stable schema).",
 )
+
+
+PSEUDONYM_KEY_ENV = "PARTNERMINE_PSEUDONYM_KEY"
+
+
+def decode_pseudonym_key(raw: bytes) -> bytes:
+    """Return the key in ``raw``: hex digits decoded, other text (or binary) as is."""
+    try:
+        text = raw.decode().strip()
+    except UnicodeDecodeError:
+        return raw
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return text.encode()
+
+
+def read_pseudonym_key(key_file: Path | None) -> bytes:
+    """Return the pseudonymization key from ``key_file`` or the environment.
+
+    A missing or short key is a usage error (exit 2); the message never
+    quotes the key.
+    """
+    if key_file is not None:
+        raw, source = key_file.read_bytes(), str(key_file)
+    elif os.environ.get(PSEUDONYM_KEY_ENV):
+        raw = os.environ[PSEUDONYM_KEY_ENV].encode("utf-8", "surrogateescape")
+        source = f"${PSEUDONYM_KEY_ENV}"
+    else:
+        msg = (
+            "--pseudonymize needs a key: give --pseudonym-key-file PATH or set "
+            f"{PSEUDONYM_KEY_ENV} (hex, or text; at least {MIN_KEY_BYTES} bytes)"
+        )
+        raise click.UsageError(msg)
+    key = decode_pseudonym_key(raw)
+    if len(key) < MIN_KEY_BYTES:
+        msg = f"the pseudonym key from {source} has {len(key)} bytes; it needs at least {MIN_KEY_BYTES}"
+        raise click.UsageError(msg)
+    return key
 
 
 @contextmanager
@@ -77,9 +123,15 @@ def write_rejects(rejects: pl.DataFrame, path: Path) -> None:
 
 
 def append_batch(
-    ctx: click.Context, batch: ImportedBatch, reject_file: Path | None
+    ctx: click.Context,
+    batch: ImportedBatch,
+    reject_file: Path | None,
+    pseudonym_key: bytes | None = None,
 ) -> tuple[AppendReport, int]:
-    """Append the batch (or its valid rows); return the report and the rejected count."""
+    """Append the batch (or its valid rows); return the report and the rejected count.
+
+    With ``pseudonym_key`` the actor names are pseudonymized before the append.
+    """
     if reject_file is None:
         batch.raise_if_invalid()
         frame, rejected = batch.frame, 0
@@ -87,6 +139,8 @@ def append_batch(
         frame, rejects = batch.split_valid()
         write_rejects(rejects, reject_file)
         rejected = batch.frame.height - frame.height
+    if pseudonym_key is not None:
+        frame = pseudonymize_frame(frame, key=pseudonym_key)
     store = open_store(ctx.obj.store)
     try:
         if sys.stderr.isatty():
@@ -164,6 +218,25 @@ def append_batch(
     default=None,
     help="Write invalid rows here (CSV) and import the rest.",
 )
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help=(
+        "Store keyed HMAC-SHA256 pseudonyms (ps_...) instead of actor names "
+        "(org:resource and participants' actors); the same key gives the same "
+        "pseudonyms on every import. Other attributes are stored as they are."
+    ),
+)
+@click.option(
+    "--pseudonym-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help=(
+        f"Key for --pseudonymize (default: ${PSEUDONYM_KEY_ENV}): hex digits, "
+        f"or any other text taken as is; at least {MIN_KEY_BYTES} bytes. "
+        "Never written to the store; keep it apart."
+    ),
+)
 @OUTPUT_OPTION
 @click.pass_context
 def ingest(
@@ -184,9 +257,15 @@ def ingest(
     mapping_file: Path | None,
     timezone: str | None,
     reject_file: Path | None,
+    pseudonymize: bool,  # noqa: FBT001 - a click flag
+    pseudonym_key_file: Path | None,
     output_format: str,
 ) -> None:
     """Import an event log (XES, CSV, Parquet, JSON Lines, OCEL 2.0) into the store."""
+    if pseudonym_key_file is not None and not pseudonymize:
+        msg = "--pseudonym-key-file is only used with --pseudonymize"
+        raise click.UsageError(msg)
+    key = read_pseudonym_key(pseudonym_key_file) if pseudonymize else None
     defaults = ColumnMapping()
     columns = ColumnMapping(
         case=case or defaults.case,
@@ -210,7 +289,7 @@ def ingest(
             on_progress=on_progress,
         )
         batch = read_events(file, fmt=fmt, options=options)
-    report, rejected = append_batch(ctx, batch, reject_file)
+    report, rejected = append_batch(ctx, batch, reject_file, key)
     emit(
         {
             "source": str(file),

@@ -309,3 +309,122 @@ def test_reject_file_with_nothing_to_reject(db, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rejected"] == 0
     assert rejects.read_text().splitlines() == ["line,field,reason,json"]
+
+
+PEOPLE = ("Aino Virtanen", "Bjorn Lindqvist", "Chiara Esposito")
+
+
+def write_people_log(path: Path) -> Path:
+    anna, bjorn, chiara = PEOPLE
+    rows = [
+        {
+            "partnership_id": "oh",
+            "activity": "initiate_partnership",
+            "timestamp": "2016-01-11T09:00:00+02:00",
+            "actor": anna,
+            "organization": "SP",
+            "participants": [
+                {"actor": anna, "organization": "SP", "role": "manager"},
+                {"actor": bjorn, "organization": "EM", "role": "specialist"},
+            ],
+        },
+        {
+            "partnership_id": "oh",
+            "activity": "agree_action_plan",
+            "timestamp": "2016-09-01T14:00:00+03:00",
+            "actor": chiara,
+            "organization": "EM",
+        },
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def store_bytes(db: str) -> bytes:
+    return b"".join(p.read_bytes() for p in Path(db).parent.glob(Path(db).name + "*"))
+
+
+def stored_actors(db: str) -> tuple[list[str | None], list[str | None]]:
+    frame = snapshot(db)
+    participants = [
+        p["actor"] for row in frame["participants"].to_list() for p in row or []
+    ]
+    return frame["org:resource"].to_list(), participants
+
+
+def init_store(path: Path) -> str:
+    result = CliRunner().invoke(cli, ["--store", str(path), "init"])
+    assert result.exit_code == 0, result.output
+    return str(path)
+
+
+def test_ingest_pseudonymize_stores_no_names(tmp_path):
+    from adapters.privacy import pseudonym_of
+
+    log = write_people_log(tmp_path / "people.jsonl")
+    key_text = "a pass phrase of thirty-two bytes"
+    key_file = tmp_path / "pseudonym.key"
+    key_file.write_text(key_text + "\n")
+    plain, by_file, by_env = (init_store(tmp_path / f"{n}.db") for n in "abc")
+    assert run(plain, "ingest", str(log)).exit_code == 0
+    first = run(
+        by_file,
+        "ingest",
+        str(log),
+        "--pseudonymize",
+        "--pseudonym-key-file",
+        str(key_file),
+    )
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(
+        cli,
+        ["--store", by_env, "ingest", str(log), "--pseudonymize"],
+        env={"PARTNERMINE_PSEUDONYM_KEY": key_text},
+    )
+    assert second.exit_code == 0, second.output
+    # control: a plain import stores the names, so the check below can fail
+    assert all(name.encode() in store_bytes(plain) for name in PEOPLE)
+    anna, bjorn, chiara = (pseudonym_of(n, key=key_text.encode()) for n in PEOPLE)
+    assert stored_actors(by_file) == ([anna, chiara], [anna, bjorn])
+    # same key, two imports: the same pseudonyms
+    assert stored_actors(by_env) == stored_actors(by_file)
+    for db in (by_file, by_env):
+        raw = store_bytes(db)
+        for name in PEOPLE:
+            assert name.encode() not in raw
+            assert name.split()[0].encode() not in raw
+        assert key_text.encode() not in raw
+    # a hex key is decoded; a different key gives other pseudonyms
+    hex_key = bytes(range(16))
+    other = init_store(tmp_path / "d.db")
+    result = CliRunner().invoke(
+        cli,
+        ["--store", other, "ingest", str(log), "--pseudonymize"],
+        env={"PARTNERMINE_PSEUDONYM_KEY": hex_key.hex()},
+    )
+    assert result.exit_code == 0, result.output
+    assert stored_actors(other)[0][0] == pseudonym_of(PEOPLE[0], key=hex_key) != anna
+
+
+def test_ingest_pseudonymize_without_a_usable_key_exits_2(db, tmp_path):
+    log = write_people_log(tmp_path / "people.jsonl")
+    no_env = {"PARTNERMINE_PSEUDONYM_KEY": None}
+    missing = CliRunner().invoke(
+        cli, ["--store", db, "ingest", str(log), "--pseudonymize"], env=no_env
+    )
+    assert missing.exit_code == 2
+    assert "--pseudonymize needs a key" in missing.output
+    assert "PARTNERMINE_PSEUDONYM_KEY" in missing.output
+    short = CliRunner().invoke(
+        cli,
+        ["--store", db, "ingest", str(log), "--pseudonymize"],
+        env={"PARTNERMINE_PSEUDONYM_KEY": "00ff00ff00ff00ff"},
+    )
+    assert short.exit_code == 2
+    assert "has 8 bytes; it needs at least 16" in short.output
+    key_file = tmp_path / "k"
+    key_file.write_text("x" * 32)
+    without_flag = run(db, "ingest", str(log), "--pseudonym-key-file", str(key_file))
+    assert without_flag.exit_code == 2
+    assert "only used with --pseudonymize" in without_flag.output
+    assert snapshot(db).height == 0
