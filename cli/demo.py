@@ -19,31 +19,85 @@ import click
 from cli.main import cli
 
 
-def _steps(out: Path, store: Path, partnerships: int, seed: int) -> list[tuple[str, list[str], Path | None]]:
+def _steps(
+    out: Path, store: Path, partnerships: int, seed: int
+) -> list[tuple[str, list[str], Path | None]]:
     s = ["--store", str(store)]
     return [
         ("create the store", [*s, "init"], None),
         (
             f"simulate {partnerships} partnerships (mixed profiles, ground truth beside)",
-            [*s, "simulate", "--partnerships", str(partnerships), "--seed", str(seed), "--truth", str(out / "truth")],
+            [
+                *s,
+                "simulate",
+                "--partnerships",
+                str(partnerships),
+                "--seed",
+                str(seed),
+                "--truth",
+                str(out / "truth"),
+            ],
             None,
         ),
         ("load the two seed scenarios", [*s, "scenario", "oh-collaboration"], None),
         ("", [*s, "scenario", "urban-health-partnership"], None),
         ("log statistics", [*s, "stats"], out / "stats.txt"),
-        ("directly-follows graph of the whole log", [*s, "discover", "--algorithm", "dfg", "--out", str(out / "dfg.json")], None),
-        ("stage-level flow", [*s, "discover", "--algorithm", "phases", "--out", str(out / "phases.json")], None),
-        ("inductive miner model", [*s, "discover", "--algorithm", "inductive", "--out", str(out / "model.pnml")], None),
-        ("conformance check: seven deviation rules", [*s, "check", "--format", "json", "--out", str(out / "deviations.json")], None),
+        (
+            "directly-follows graph of the whole log",
+            [*s, "discover", "--algorithm", "dfg", "--out", str(out / "dfg.json")],
+            None,
+        ),
+        (
+            "stage-level flow",
+            [
+                *s,
+                "discover",
+                "--algorithm",
+                "phases",
+                "--out",
+                str(out / "phases.json"),
+            ],
+            None,
+        ),
+        (
+            "inductive miner model",
+            [
+                *s,
+                "discover",
+                "--algorithm",
+                "inductive",
+                "--out",
+                str(out / "model.pnml"),
+            ],
+            None,
+        ),
+        (
+            "conformance check: seven deviation rules",
+            [*s, "check", "--format", "json", "--out", str(out / "deviations.json")],
+            None,
+        ),
         ("check, summary table", [*s, "check"], out / "check.txt"),
-        ("rolling alignment indicators", [*s, "indicators", "--format", "csv", "--out", str(out / "indicators.csv")], None),
-        ("drift alerts (appended to the log as events)", [*s, "alerts", "--format", "json"], out / "alerts.json"),
+        (
+            "rolling alignment indicators",
+            [*s, "indicators", "--format", "csv", "--out", str(out / "indicators.csv")],
+            None,
+        ),
+        (
+            "drift alerts (appended to the log as events)",
+            [*s, "alerts", "--format", "json"],
+            out / "alerts.json",
+        ),
         ("verify the hash chains", [*s, "verify"], out / "verify.txt"),
     ]
 
 
 @click.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+)
 @click.option("--partnerships", type=int, default=1000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 def demo(out: Path, partnerships: int, seed: int) -> None:
@@ -59,7 +113,9 @@ def demo(out: Path, partnerships: int, seed: int) -> None:
         click.echo("$ partnermine " + " ".join(args), err=True)
         started = time.perf_counter()
         result = _invoke(args, capture)
-        click.echo(f"   ({time.perf_counter() - started:.1f} s, exit {result})", err=True)
+        click.echo(
+            f"   ({time.perf_counter() - started:.1f} s, exit {result})", err=True
+        )
         # exit 1 means "deviations found" for check; anything above is a failure
         failures += result > 1
     click.secho(f"\nResults written to {out}/", bold=True)

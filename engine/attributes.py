@@ -55,7 +55,12 @@ def objective_ids_expr() -> pl.Expr:
     )
     one = attribute_expr(OBJECTIVE_ID)
     return (
-        pl.concat_list([many.fill_null(pl.lit([], pl.List(pl.String))), pl.concat_list([one]).list.drop_nulls()])
+        pl.concat_list(
+            [
+                many.fill_null(pl.lit([], pl.List(pl.String))),
+                pl.concat_list([one]).list.drop_nulls(),
+            ]
+        )
         .list.unique(maintain_order=True)
         .alias(OBJECTIVE_IDS)
     )

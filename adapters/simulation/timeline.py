@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["Schedule", "draw_timeline"]
 
 
-
 @dataclass(frozen=True)
 class Schedule:
     """Days (after each partnership's first event) the timeline decided."""
