@@ -143,11 +143,23 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
             meetings,
         ]
     )
+    # Execution is known to run only while the partnership records events: the
+    # last gap ends at its last event (by as_of), not at the end of a log that
+    # other partnerships run on (a partnership that stopped in 2019 did not run
+    # execution without feedback until 2024).
+    last_seen = events.group_by(s.PARTNERSHIP_ID).agg(
+        pl.col(s.TIMESTAMP).max().alias("_last_seen")
+    )
+    points = points.join(last_seen, on=s.PARTNERSHIP_ID, how="left")
     # Sorted by partnership: a global shift masked at partnership edges.
     until = (
         pl.when(pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(-1))
         .then(pl.col(s.TIMESTAMP).shift(-1))
-        .otherwise(pl.lit(as_of, pl.Datetime("us", "UTC")))
+        .otherwise(
+            pl.min_horizontal(
+                pl.col("_last_seen"), pl.lit(as_of, pl.Datetime("us", "UTC"))
+            )
+        )
     )
     gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
     opener = (
@@ -187,7 +199,8 @@ def check_top_manager_feedback(
     partnership's first ``start_action``) where some active partner organization
     has no participant with role ``top_manager``. (b) From the first
     ``start_action`` on, a gap of more than ``feedback_gap_days`` between the
-    execution start, the feedback meetings and ``as_of``.
+    execution start, the feedback meetings and the partnership's last event
+    (by ``as_of``).
 
     Parameters
     ----------

@@ -122,7 +122,8 @@ def _missing_top_manager(pt):
                 out.append([e["id"]])
     if x0 is not None:
         openers = [starts[0]] + [e for e in pt.of("feedback_meeting") if e["ts"] >= x0]
-        ends = [e["ts"] for e in openers[1:]] + [pt.as_of]
+        # the last gap ends at the partnership's last event (by as_of)
+        ends = [e["ts"] for e in openers[1:]] + [min(pt.events[-1]["ts"], pt.as_of)]
         out.extend(
             [o["id"]]
             for o, end in zip(openers, ends, strict=True)

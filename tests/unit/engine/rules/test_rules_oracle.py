@@ -175,7 +175,9 @@ def oracle_feedback_gaps(rows, as_of):
     points = [start] + [
         r for r in order[order.index(start) + 1 :] if r["act"] == "feedback_meeting"
     ]
-    ends = [p["day"] for p in points[1:]] + [as_of]
+    # the last gap ends at the partnership's last event (by as_of)
+    last_seen = min(max(r["day"] for r in rows), as_of)
+    ends = [p["day"] for p in points[1:]] + [last_seen]
     return [
         (p["day"] + T.feedback_gap_days, (p["id"],))
         for p, end in zip(points, ends, strict=True)
