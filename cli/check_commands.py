@@ -27,6 +27,7 @@ from cli.output import render_table, to_json
 from engine import schema as s
 from engine.errors import ConfigError, NotFoundError
 from engine.rules import RULES, RuleThresholds, detect_deviations, thresholds_from_toml
+from engine.selection import drop_engine_events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -219,7 +220,9 @@ def check(
     failing_rules = parse_fail_on(fail_on)
     store = open_store(ctx.obj.store)
     try:
-        frame = store.to_frame(partnerships=list(partnerships) or None)
+        frame = drop_engine_events(
+            store.to_frame(partnerships=list(partnerships) or None)
+        )
     finally:
         store.close()
     missing = sorted(set(partnerships) - set(frame[s.PARTNERSHIP_ID].unique()))

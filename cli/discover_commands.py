@@ -36,6 +36,7 @@ from engine import schema as s
 from engine.dfg import discover_dfg
 from engine.errors import AdapterError, NotFoundError, ValidationError
 from engine.phases import discover_phase_flow
+from engine.selection import drop_engine_events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,7 +51,9 @@ MODEL_FORMATS = (".pnml", ".bpmn", ".json", ".svg", ".png")
 def read_discovery_frame(store_url: str, partnerships: Sequence[str]) -> pl.DataFrame:
     store = open_store(store_url)
     try:
-        frame = store.to_frame(partnerships=list(partnerships) or None)
+        frame = drop_engine_events(
+            store.to_frame(partnerships=list(partnerships) or None)
+        )
     finally:
         store.close()
     missing = sorted(set(partnerships) - set(frame[s.PARTNERSHIP_ID].unique()))

@@ -34,6 +34,7 @@ __all__ = [
     "CONTENT_HASH",
     "CURRENT_SCHEMA_VERSION",
     "DECISION_ACTIVITIES",
+    "ENGINE_ACTIVITIES",
     "EVENT_COLUMNS",
     "EVENT_ID",
     "EVENT_SCHEMA",
@@ -122,6 +123,10 @@ ACTIVITY_STAGE: Final = MappingProxyType(
     }
 )
 ACTIVITIES: Final = tuple(ACTIVITY_STAGE)
+
+# Written by partnermine itself, not by the partners: never mined, never a
+# partnership's activity for rules or indicators.
+ENGINE_ACTIVITIES: Final = frozenset({"alert_raised", "personal_data_erased"})
 
 # Decisions for `exclusive_decision` and `inclusiveness` (DOMAIN.md).
 DECISION_ACTIVITIES: Final = frozenset(

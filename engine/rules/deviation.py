@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from engine import schema as s
+from engine.selection import drop_engine_events
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,7 +88,8 @@ def prepare_events(
     column, by timestamp then row order), so comparing two events' ``seq``
     within a partnership compares their order. Rows are not reordered: ranking
     two integer keys is far cheaper than sorting every column. Events after
-    ``as_of`` (when given) are not observed and dropped.
+    ``as_of`` (when given) are not observed and dropped, and so are the events
+    partnermine wrote itself (``alert_raised``, ...).
 
     Parameters
     ----------
@@ -108,7 +110,7 @@ def prepare_events(
     >>> prepare_events(frame).collect()[SEQ].to_list()
     [2, 0, 1]
     """
-    lazy = frame.lazy()
+    lazy = drop_engine_events(frame.lazy())
     names = lazy.collect_schema().names()
     tie = s.VERSION if s.VERSION in names else "_row"
     if tie == "_row":
