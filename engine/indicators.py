@@ -396,10 +396,15 @@ def compute_indicators(
     windows: WindowSpec,
     by: str | None = None,
     config: IndicatorConfig | None = None,
+    partitions: int = 1,
 ) -> pl.DataFrame:
     """Return every indicator, the score, mode and status per partnership and window.
 
-    This is the documented boundary where the lazy query is collected.
+    This is the documented boundary where the lazy query is collected. With
+    ``partitions`` > 1 the partnerships are split by a hash of their id and
+    each part is computed alone (the kernels only ever look at whole
+    partnerships), which bounds peak memory on large logs; the result is the
+    same.
 
     Parameters
     ----------
@@ -413,6 +418,8 @@ def compute_indicators(
         partner orgs of a group are then those of that group in that window.
     config
         Weights and thresholds (defaults: :class:`engine.alignment.IndicatorConfig`).
+    partitions
+        Compute the partnerships in this many hash partitions, one at a time.
 
     Returns
     -------
@@ -422,6 +429,17 @@ def compute_indicators(
         sorted by partnership, group and window.
     """
     config = config or IndicatorConfig()
+    if partitions > 1:
+        lazy = frame.lazy()
+        part = pl.col(s.PARTNERSHIP_ID).hash(seed=0) % partitions
+        return pl.concat(
+            [
+                compute_indicators(
+                    lazy.filter(part == i), windows=windows, by=by, config=config
+                )
+                for i in range(partitions)
+            ]
+        ).sort("partnership_id", pl.col(by or "workstream"), WINDOW_INDEX)
     events = prepare_indicator_events(frame.lazy(), by=by)
     # One subplan shared by the kernels (polars eliminates the common subplan).
     intervals = partner_intervals(select_membership_columns(events))

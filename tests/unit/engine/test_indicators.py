@@ -267,3 +267,14 @@ def test_config_from_toml_and_errors():
     ):
         with pytest.raises(ConfigError):
             IndicatorConfig.from_toml(bad)
+
+
+def test_partitions_give_the_same_result():
+    other = [
+        ev(200 + i, e.activity, e.timestamp.day, (A, C), pid=f"q{i % 3}")
+        for i, e in enumerate(LOG)
+    ]
+    frame = new_events_to_frame([*LOG, *other])
+    whole = compute_indicators(frame, windows=ROLLING, by="workstream")
+    parts = compute_indicators(frame, windows=ROLLING, by="workstream", partitions=3)
+    assert parts.equals(whole)
