@@ -431,11 +431,11 @@ def compute_indicators(
     config = config or IndicatorConfig()
     if partitions > 1:
         lazy = frame.lazy()
-        part = pl.col(s.PARTNERSHIP_ID).hash(seed=0) % partitions
+        bucket = pl.col(s.PARTNERSHIP_ID).hash(seed=0) % partitions
         return pl.concat(
             [
                 compute_indicators(
-                    lazy.filter(part == i), windows=windows, by=by, config=config
+                    lazy.filter(bucket == i), windows=windows, by=by, config=config
                 )
                 for i in range(partitions)
             ]
