@@ -19,7 +19,16 @@ HI3 and SHA: exclusive in phases I and II), ``service_design`` (RMO, CC,
 physicians and service providers: inclusive throughout) and ``consortium``
 (the joint consortium of phase III: inclusive). Phases: I 2012-2016, II 2017 to
 mid-2018, III mid-2018 to December 2019. Days the paper does not give are
-placed within the year or period it names.
+placed within the year or period it names. Each coalition has a decision event
+in each phase Table 5 classifies it: the service-design coalition agrees its
+shared vision at the 2015 strategy workshops (phase I); in phase III, where
+Table 5 places this strand under the joint consortium, its joint objective of
+continuing the measures is agreed (topic ``service_design``) in the SHA-moderated
+meeting of 6 March 2019, so that workstream's partners then include the
+meeting's insurers, HC and hospital. The phase II insurer meetings are
+multilateral and mediated, so that coalition's exclusive mode there is carried
+by HC's hidden objective (lacking transparency), as Table 5 ("Hid objectives")
+has it.
 
 Expected findings (docs/rules.md): ``exclusive_decision`` for HC's bilateral
 insurer negotiations, ``hidden_objective`` for the insurers' and HC's private
@@ -123,6 +132,16 @@ EVENTS: Final = (
     # physicians to actually show up to our expert talks".
     ScenarioEvent("2015-04-22", "assess_needs", WORKSHOP, phase="commitment", workstream="service_design"),
     ScenarioEvent("2015-06-17", "assess_needs", WORKSHOP, phase="commitment", workstream="service_design"),
+    # Table 5, phase I, RMO/CC/physicians: "Created shared vision based on
+    # evidence on and perception of a wicked problem"; 4.3: employees of the
+    # later RMO "successfully brought together service providers in the area,
+    # allowing them to ... work towards their shared vision of improving
+    # healthcare in the area: 'We want to approach it with a common impulse to
+    # change something. We have seen [that] we all feel the same way'"
+    # (physician, 2017); 3.3.1 Phase I: "We got into dialogue and also accepted
+    # things from each other ... The interim results from the workshop were
+    # then also incorporated into the proposal" (community worker, 2017).
+    ScenarioEvent("2015-06-17", "agree_objectives", WORKSHOP, phase="commitment", workstream="service_design", attributes={"objective_ids": ["shared_vision_area_healthcare"]}, minute=120),
     # Table 5, phase I, HC/HI2/HI3/SHA: "Mediator respected by all stakeholders
     # initiated first conflict management".
     ScenarioEvent("2015-07-08", "mediate_conflict", (CIVIL_SERVANT, _insurer(2), _insurer(3), HC_HEAD), phase="commitment", workstream="insurers_HI2_HI3", attributes={"conflict_id": "insurers_vs_hc"}),
@@ -180,6 +199,14 @@ EVENTS: Final = (
     # [health insurers]"; 3.3.1 Phase II: "severe difficulties in developing a
     # joint contract with the healthcare consultancy".
     ScenarioEvent("2017-10-09", "raise_conflict", (_insurer(2), _insurer(3), HC_STAFF[0]), phase="execution", workstream="insurers_HI2_HI3", attributes={"conflict_id": "partnership_contract"}, minute=62),
+    # Table 5, phase II, HC/HI2/HI3/SHA: "Hid objectives" (exclusive mode:
+    # "Lacking transparency"); 4.3: HC "was repeatedly criticized for pursuing
+    # a 'hidden agenda' or, at the very least, being opaque about its
+    # objectives"; Table 3: "One has to bear in mind that [HC] earns money with
+    # it ... this has to happen extremely transparently. And the transparency
+    # is very expandable" (senior civil servant, 2017); 4.1: HC's "knee-jerk
+    # refusal to open up to differing positions" (health insurer, 2017).
+    ScenarioEvent("2017-10-09", "propose_objective", (HC_STAFF[0],), phase="negotiation", workstream="insurers_HI2_HI3", attributes={"objective_id": "hc_business_model", "visibility": "private"}, minute=63),
     # Table 2: strategic meeting "29 Nov. 2017/1 h/HC, HI 1, HI 2, HI3, SHA,
     # evaluation institute".
     ScenarioEvent("2017-11-29", "negotiate_terms", (HC_STAFF[0], *INSURERS, MEDIATOR, *EVAL), phase="negotiation", workstream="insurers_HI2_HI3"),
@@ -200,6 +227,16 @@ EVENTS: Final = (
     # continuation of the project' (minutes from 7 December 2018)".
     ScenarioEvent("2018-12-07", "agree_objectives", (*INSURERS, *_physicians(2), *RMO_STAFF[:2], *HC_STAFF[:2], HOSPITAL, MEDIATOR), phase="commitment", workstream="consortium", attributes={"objective_ids": ["secured_continuation"]}, minute=60),
     ScenarioEvent("2019-03-06", "negotiate_terms", (*INSURERS, _ceo(3), *_physicians(2), *RMO_STAFF[:2], *HC_STAFF[:2], HOSPITAL, *EVAL, MEDIATOR), phase="negotiation", workstream="consortium"),
+    # Table 5, phase III: the RMO/CC/physicians strand sits under the "Joint
+    # consortium" and "Followed joint objectives based on evidence on and
+    # perception of a wicked problem"; 4.3: "In phase three, the talk of a
+    # shared vision fed into the joint discussions moderated by the senior
+    # civil servant. Here, physicians had to become more concrete about their
+    # aims, resulting in joint objectives, most notably the request to continue
+    # existing measures in the area" (the service-design topic: the measures
+    # RMO runs with service providers, 3.3.1 Phase II); 4.1: the two strategy
+    # meetings "(minutes from 7 December 2018 and 6 March 2019)".
+    ScenarioEvent("2019-03-06", "agree_objectives", (*INSURERS, *_physicians(2), *RMO_STAFF[:2], *HC_STAFF[:2], HOSPITAL, MEDIATOR), phase="commitment", workstream="service_design", attributes={"objective_ids": ["continue_measures"]}, minute=60),
     ScenarioEvent("2019-03-20", "share_information", (*_physicians(52), *RMO_STAFF, CC_WORKER), phase="execution", workstream="service_design", attributes={"audience": "all"}),
     # 4.1: "This is so exhausting and so unfruitful, we won't continue [the
     # collaboration] this way" (physician, 2019); "The doctors blackmailed us,

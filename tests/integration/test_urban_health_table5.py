@@ -16,36 +16,14 @@ from engine.windows import parse_periods
 PERIODS = (
     "I:2012-01-01..2016-12-31,II:2017-01-01..2018-06-30,III:2018-07-01..2019-12-31"
 )
-SCENARIO_GAP = (
-    "the scenario holds no event the DOMAIN.md definitions read as exclusive here "
-    "(HC-insurer meetings of phase II are multilateral, mediated; no decision of "
-    "the service-design coalition in phases I and III, so mode is null): reported "
-    "to the scenario author, indicators not tuned to it"
-)
-
 TABLE5 = [
     ("insurers_HI1", "I", "exclusive"),
     ("insurers_HI1", "II", "inclusive"),
     ("insurers_HI2_HI3", "I", "exclusive"),
-    pytest.param(
-        "insurers_HI2_HI3",
-        "II",
-        "exclusive",
-        marks=pytest.mark.xfail(reason=SCENARIO_GAP, strict=True),
-    ),
-    pytest.param(
-        "service_design",
-        "I",
-        "inclusive",
-        marks=pytest.mark.xfail(reason=SCENARIO_GAP, strict=True),
-    ),
+    ("insurers_HI2_HI3", "II", "exclusive"),
+    ("service_design", "I", "inclusive"),
     ("service_design", "II", "inclusive"),
-    pytest.param(
-        "service_design",
-        "III",
-        "inclusive",
-        marks=pytest.mark.xfail(reason=SCENARIO_GAP, strict=True),
-    ),
+    ("service_design", "III", "inclusive"),
     ("consortium", "III", "inclusive"),
 ]
 
