@@ -349,11 +349,19 @@ def _build_group_grid(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFr
     )
 
 
-def _commitment_expr() -> pl.Expr:
-    this = pl.col("_actors").fill_null(0)
-    previous = pl.col("_previous_actors").fill_null(0)
+def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
+    # A window with no event has nothing to measure (DOMAIN.md: null, never 0);
+    # the next window compares with the last one that held events, so a quiet
+    # quarter in a sparse log neither scores 0 nor hides a later drop.
+    this = pl.when(has_events).then(pl.col("_actors").fill_null(0))
+    previous = (
+        this.shift(1)
+        .forward_fill()
+        .over([s.PARTNERSHIP_ID, GROUP], order_by=WINDOW_INDEX)
+        .fill_null(0)
+    )
     most = pl.max_horizontal(this, previous)
-    return pl.when(most > 0).then(this / most).alias("commitment")
+    return pl.when(has_events & (most > 0)).then(this / most).alias("commitment")
 
 
 def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -445,26 +453,19 @@ def compute_indicators(
     intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
     actors = compute_commitment(events, windows=windows)
-    previous = actors.select(
-        s.PARTNERSHIP_ID,
-        GROUP,
-        (pl.col(WINDOW_INDEX) + 1).alias(WINDOW_INDEX),
-        pl.col("_actors").alias("_previous_actors"),
-    )
     out = _build_group_grid(events, windows=windows)
     for part in [
         *_collect_kernels(
             events, windows=windows, grouped=grouped, intervals=intervals
         ),
         actors,
-        previous,
     ]:
         out = out.join(part, on=KEY_COLUMNS, how="left")
     has_events = pl.col("_events").fill_null(0) > 0
     group_name = by or "workstream"
     result = (
         out.with_columns(
-            _commitment_expr(),
+            _commitment_expr(has_events),
             pl.when(has_events).then(pl.col("conflict_mitigation").fill_null(1.0)),
         )
         # Rounded: summation order after parallel joins may move the last bit,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from uuid import UUID
 
 import polars as pl
@@ -153,26 +152,26 @@ def test_lifecycle_stages():
     assert row(out, period="execution")["idea_to_action_days"] == pytest.approx(40.0)
 
 
-def test_empty_window_is_null_except_commitment():
+def test_empty_window_has_nothing_to_measure():
     log = [
         ev(1, "explore_expectations", 0, (A, B)),
         ev(2, "explore_expectations", 200, (A,)),
     ]
     out = compute_indicators(new_events_to_frame(log), windows=ROLLING)
-    empty = row(
-        out, window_index=1
-    )  # [d30, d120) holds nothing; [d0, d90) had 2 actors
-    assert empty["commitment"] == 0.0
-    assert row(out, window_index=2)["commitment"] is None  # nobody now nor before
+    empty = row(out, window_index=1)  # [d30, d120) holds nothing
     for name in (
+        "commitment",
         "inclusiveness",
         "transparency",
         "conflict_mitigation",
         "objective_convergence",
     ):
         assert empty[name] is None
-    assert empty["alignment_score"] == 0.0
-    assert empty["status"] == "disorder"
+    # a null indicator is left out of the score, never read as 0
+    assert empty["alignment_score"] is None
+    # [d120, d210) holds 1 actor; the last window with events, [d0, d90), had 2
+    assert row(out, window_index=4)["commitment"] == 0.5
+    assert row(out, window_index=5)["commitment"] == 1.0  # 1 actor, as in window 4
 
 
 def test_weights_change_the_score():
@@ -243,10 +242,18 @@ def test_rolling_commitment_matches_brute_force(events, width, step):
         {a for d, a, _ in events if first + k * step <= d < first + k * step + width}
         for k in range(count)
     ]
-    expected = []
-    for before, now in pairwise([set(), *actors]):
-        most = max(len(now), len(before))
+    held = [
+        any(first + k * step <= d < first + k * step + width for d, _, _ in events)
+        for k in range(count)
+    ]
+    expected, last = [], 0  # last: actors of the last window that held events
+    for now, has_events in zip(actors, held, strict=True):
+        if not has_events:  # nothing to measure
+            expected.append(None)
+            continue
+        most = max(len(now), last)
         expected.append(len(now) / most if most else None)
+        last = len(now)
     assert got["commitment"].to_list() == pytest.approx(expected)
 
 
