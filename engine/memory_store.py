@@ -25,10 +25,17 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from engine import schema as s
-from engine.errors import ConcurrencyError, ValidationError
-from engine.events import frame_to_recorded_events, new_events_to_frame
+from engine.errors import ConcurrencyError
+from engine.events import frame_to_recorded_events
 from engine.ports import AppendReport, Checkpoint, Clock
-from engine.recording import HEADS_SCHEMA, AppendPlan, plan_append, verify_event_frame
+from engine.recording import (
+    HEADS_SCHEMA,
+    AppendPlan,
+    order_as_batch,
+    plan_append,
+    prepare_stream_batch,
+    verify_event_frame,
+)
 from engine.upcasting import upcast_event_frame
 from engine.validation import (
     find_invalid_rows,
@@ -87,11 +94,7 @@ class MemoryEventStore:
         expected_version: int | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to one stream; see :class:`engine.ports.EventStore`."""
-        batch = new_events_to_frame(list(events))
-        if (batch[s.PARTNERSHIP_ID] != partnership_id).any():
-            msg = f"every event must belong to partnership {partnership_id!r}"
-            raise ValidationError(msg, field="partnership_id")
-        raise_first_invalid(find_invalid_rows(batch), source="<append>")
+        batch = prepare_stream_batch(partnership_id, events)
         with self._lock:
             plan = self._plan(batch)
             if not plan.new_rows.is_empty() and expected_version is not None:
@@ -101,12 +104,7 @@ class MemoryEventStore:
             self._events = pl.concat([self._events, plan.new_rows])
             ids = batch[s.EVENT_ID]
             stored = self._events.filter(pl.col(s.EVENT_ID).is_in(ids.implode()))
-            ordered = batch.select(s.EVENT_ID).join(
-                stored, on=s.EVENT_ID, how="left", maintain_order="left"
-            )
-        return frame_to_recorded_events(
-            upcast_event_frame(ordered.select(s.EVENT_COLUMNS))
-        )
+        return order_as_batch(batch, stored)
 
     def append_frame(
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None

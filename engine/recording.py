@@ -21,29 +21,67 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from engine import schema as s
-from engine.errors import DuplicateEventError
+from engine.errors import DuplicateEventError, ValidationError
+from engine.events import frame_to_recorded_events, new_events_to_frame
 from engine.hashing import (
     GENESIS,
     chain_hash,
     compute_chain_hashes,
     compute_content_hashes,
 )
+from engine.upcasting import upcast_event_frame
+from engine.validation import find_invalid_rows, raise_first_invalid
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
+
+    from engine.events import NewEvent, RecordedEvent
 
 __all__ = [
     "HEADS_SCHEMA",
     "AppendPlan",
     "BrokenLink",
     "VerifyReport",
+    "order_as_batch",
     "plan_append",
+    "prepare_stream_batch",
     "verify_event_frame",
 ]
 
 HEADS_SCHEMA = pl.Schema(
     {s.PARTNERSHIP_ID: pl.String, s.VERSION: pl.Int64, s.HASH: pl.String}
 )
+
+
+def prepare_stream_batch(
+    partnership_id: str, events: Sequence[NewEvent]
+) -> pl.DataFrame:
+    """Return the validated input frame of a one-stream ``append``.
+
+    Raises
+    ------
+    ValidationError
+        An event belongs to another partnership, or a field is invalid.
+    """
+    batch = new_events_to_frame(list(events))
+    if (batch[s.PARTNERSHIP_ID] != partnership_id).any():
+        msg = f"every event must belong to partnership {partnership_id!r}"
+        raise ValidationError(msg, field="partnership_id")
+    raise_first_invalid(find_invalid_rows(batch), source="<append>")
+    return batch
+
+
+def order_as_batch(batch: pl.DataFrame, stored: pl.DataFrame) -> list[RecordedEvent]:
+    """Return the recorded events of ``batch``, in its order, upcast for reading.
+
+    ``stored`` holds the raw rows of the batch's events: the new rows, plus the
+    originals of idempotent retries.
+    """
+    ordered = batch.select(s.EVENT_ID).join(
+        stored, on=s.EVENT_ID, how="left", maintain_order="left"
+    )
+    return frame_to_recorded_events(upcast_event_frame(ordered.select(s.EVENT_COLUMNS)))
 
 
 @dataclass(frozen=True, slots=True)

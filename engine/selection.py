@@ -27,4 +27,5 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 def drop_engine_events(frame: FrameT) -> FrameT:
     """Return ``frame`` without the events partnermine wrote itself."""
-    return frame.filter(~pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES)))
+    engine_written = pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES))
+    return frame.filter(~engine_written.fill_null(value=False))

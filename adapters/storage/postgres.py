@@ -55,9 +55,16 @@ from engine.errors import (
     StoreError,
     ValidationError,
 )
-from engine.events import frame_to_recorded_events, new_events_to_frame
+from engine.events import frame_to_recorded_events
 from engine.ports import AppendReport, Checkpoint, Clock
-from engine.recording import HEADS_SCHEMA, AppendPlan, plan_append, verify_event_frame
+from engine.recording import (
+    HEADS_SCHEMA,
+    AppendPlan,
+    order_as_batch,
+    plan_append,
+    prepare_stream_batch,
+    verify_event_frame,
+)
 from engine.upcasting import upcast_event_frame
 from engine.validation import (
     find_invalid_rows,
@@ -194,11 +201,7 @@ class PostgresEventStore:
         expected_version: int | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to one stream; see :class:`engine.ports.EventStore`."""
-        batch = new_events_to_frame(list(events))
-        if (batch[s.PARTNERSHIP_ID] != partnership_id).any():
-            msg = f"every event must belong to partnership {partnership_id!r}"
-            raise ValidationError(msg, field="partnership_id")
-        raise_first_invalid(find_invalid_rows(batch), source="<append>")
+        batch = prepare_stream_batch(partnership_id, events)
         plan = self._write(
             batch,
             expected=(partnership_id, expected_version),
@@ -207,12 +210,7 @@ class PostgresEventStore:
         stored = plan.new_rows
         if plan.duplicate_ids.len():
             stored = pl.concat([stored, self._read_ids(plan.duplicate_ids)])
-        ordered = batch.select(s.EVENT_ID).join(
-            stored, on=s.EVENT_ID, how="left", maintain_order="left"
-        )
-        return frame_to_recorded_events(
-            upcast_event_frame(ordered.select(s.EVENT_COLUMNS))
-        )
+        return order_as_batch(batch, stored)
 
     def append_frame(
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None

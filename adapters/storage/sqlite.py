@@ -66,10 +66,17 @@ from adapters.storage._sqlite_codec import (
 from adapters.storage._sqlite_connection import SqliteConnection
 from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA
 from engine import schema as s
-from engine.errors import ConcurrencyError, NotFoundError, ValidationError
-from engine.events import frame_to_recorded_events, new_events_to_frame
+from engine.errors import ConcurrencyError, NotFoundError
+from engine.events import frame_to_recorded_events
 from engine.ports import AppendReport, Checkpoint, Clock
-from engine.recording import HEADS_SCHEMA, AppendPlan, plan_append, verify_event_frame
+from engine.recording import (
+    HEADS_SCHEMA,
+    AppendPlan,
+    order_as_batch,
+    plan_append,
+    prepare_stream_batch,
+    verify_event_frame,
+)
 from engine.upcasting import upcast_event_frame
 from engine.validation import (
     find_invalid_rows,
@@ -156,11 +163,7 @@ class SqliteEventStore:
         expected_version: int | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to one stream; see :class:`engine.ports.EventStore`."""
-        batch = new_events_to_frame(list(events))
-        if (batch[s.PARTNERSHIP_ID] != partnership_id).any():
-            msg = f"every event must belong to partnership {partnership_id!r}"
-            raise ValidationError(msg, field="partnership_id")
-        raise_first_invalid(find_invalid_rows(batch), source="<append>")
+        batch = prepare_stream_batch(partnership_id, events)
         expected = (
             None if expected_version is None else (partnership_id, expected_version)
         )
@@ -171,12 +174,7 @@ class SqliteEventStore:
                 f"WHERE e.position {_IN_JSON}", (_json_list(existing[s.POSITION]),)
             )
             recorded = pl.concat([recorded, originals])
-        ordered = batch.select(s.EVENT_ID).join(
-            recorded, on=s.EVENT_ID, how="left", maintain_order="left"
-        )
-        return frame_to_recorded_events(
-            upcast_event_frame(ordered.select(s.EVENT_COLUMNS))
-        )
+        return order_as_batch(batch, recorded)
 
     def append_frame(
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None
