@@ -17,6 +17,7 @@ import polars as pl
 from engine import schema as s
 from engine.attributes import attribute_expr
 from engine.partners import partner_intervals
+from engine.selection import drop_engine_events
 from engine.windows import WINDOW_INDEX, assign_windows
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyF
     columns = frame.collect_schema().names()
     version = pl.col(s.VERSION) if s.VERSION in columns else pl.int_range(pl.len())
     return (
-        frame.filter(pl.col(s.ACTIVITY) != "alert_raised")
+        drop_engine_events(frame)
         .select(
             s.PARTNERSHIP_ID,
             s.TIMESTAMP,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
-from adapters.io.timestamps import parse_timestamps
+from adapters.io.timestamps import parse_timestamps, timestamp_problems
 from engine import schema as s
 from engine.errors import ValidationError
 
@@ -161,15 +161,7 @@ def read_jsonl(
             s.ATTRIBUTES: attributes,
         }
     )
-    time_problems = (
-        times.with_row_index("row")
-        .filter(pl.col("problem").is_not_null())
-        .select(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(s.TIMESTAMP).alias("field"),
-            pl.col("problem").alias("reason"),
-        )
-    )
+    time_problems = timestamp_problems(times)
     return finish_batch(
         raw,
         source=str(path),

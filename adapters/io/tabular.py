@@ -21,7 +21,7 @@ import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
 from adapters.io.jsontext import attributes_from_columns_expr
-from adapters.io.timestamps import parse_timestamps
+from adapters.io.timestamps import parse_timestamps, timestamp_problems
 from engine import schema as s
 from engine.errors import ValidationError
 
@@ -220,15 +220,7 @@ def read_table_events(
             s.ATTRIBUTES: _attributes(frame, rest),
         }
     )
-    problems = (
-        times.with_row_index("row")
-        .filter(pl.col("problem").is_not_null())
-        .select(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(s.TIMESTAMP).alias("field"),
-            pl.col("problem").alias("reason"),
-        )
-    )
+    problems = timestamp_problems(times)
     return finish_batch(
         raw,
         source=source,

@@ -30,6 +30,7 @@ __all__ = [
     "check_timezone",
     "format_timestamp_expr",
     "parse_timestamps",
+    "timestamp_problems",
 ]
 
 NAIVE_REASON = "naive timestamp (no UTC offset): give a default zone (--timezone)"
@@ -254,3 +255,19 @@ def format_timestamp_expr(*, sep: str = "T") -> pl.Expr:
             minutes,
         ]
     ).alias(s.TIMESTAMP)
+
+
+def timestamp_problems(times: pl.DataFrame) -> pl.DataFrame:
+    """Return ``(row, field, reason)`` for each timestamp that did not parse.
+
+    ``times`` is the output of :func:`parse_timestamps` (its ``problem`` column).
+    """
+    return (
+        times.with_row_index("row")
+        .filter(pl.col("problem").is_not_null())
+        .select(
+            pl.col("row").cast(pl.Int64),
+            pl.lit(s.TIMESTAMP).alias("field"),
+            pl.col("problem").alias("reason"),
+        )
+    )

@@ -21,7 +21,7 @@ import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
 from adapters.io.jsontext import attributes_from_long
-from adapters.io.timestamps import parse_timestamps
+from adapters.io.timestamps import parse_timestamps, timestamp_problems
 from adapters.io.xes_stream import DEFAULT_BLOCK_BYTES, iter_xes_parts, open_xes_binary
 from adapters.io.xes_text import ATTRIBUTE_KINDS, UnusualLayout, XesParts
 from engine import schema as s
@@ -328,15 +328,7 @@ def read_xes(
             s.ATTRIBUTES: flat[s.ATTRIBUTES],
         }
     )
-    problems = (
-        times.with_row_index("row")
-        .filter(pl.col("problem").is_not_null())
-        .select(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(s.TIMESTAMP).alias("field"),
-            pl.col("problem").alias("reason"),
-        )
-    )
+    problems = timestamp_problems(times)
     return finish_batch(
         raw,
         source=str(path),
