@@ -196,7 +196,7 @@ def _assign_rolling(frame: pl.LazyFrame, spec: RollingWindows) -> pl.LazyFrame:
     lo = ((offset - width) // step + 1).clip(lower_bound=0)
     hi = offset // step + 1
     return (
-        frame.join(_partnership_span(frame), on=s.PARTNERSHIP_ID)
+        frame.join(_partnership_span(frame), on=s.PARTNERSHIP_ID, maintain_order="left")
         .with_columns(pl.int_ranges(lo, hi, dtype=pl.Int64).alias(WINDOW_INDEX))
         .explode(WINDOW_INDEX)
         .with_columns(_rolling_labels(spec))
@@ -237,8 +237,9 @@ def _with_stages(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.col(s.TIMESTAMP).min().alias(WINDOW_START),
         (pl.col(s.TIMESTAMP).max() + timedelta(microseconds=1)).alias(WINDOW_END),
     )
-    return staged.join(stages.lazy(), on=PERIOD).join(
-        bounds, on=[s.PARTNERSHIP_ID, PERIOD]
+    # Rows keep the events' order, so the same log always gives the same frame.
+    return staged.join(stages.lazy(), on=PERIOD, maintain_order="left").join(
+        bounds, on=[s.PARTNERSHIP_ID, PERIOD], maintain_order="left"
     )
 
 
