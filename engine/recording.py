@@ -29,8 +29,13 @@ from engine.hashing import (
     compute_chain_hashes,
     compute_content_hashes,
 )
+from engine.ports import AppendReport
 from engine.upcasting import upcast_event_frame
-from engine.validation import find_invalid_rows, raise_first_invalid
+from engine.validation import (
+    find_invalid_rows,
+    normalize_input_frame,
+    raise_first_invalid,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,6 +50,7 @@ __all__ = [
     "VerifyReport",
     "order_as_batch",
     "plan_append",
+    "prepare_frame_batch",
     "prepare_stream_batch",
     "verify_event_frame",
 ]
@@ -69,6 +75,19 @@ def prepare_stream_batch(
         msg = f"every event must belong to partnership {partnership_id!r}"
         raise ValidationError(msg, field="partnership_id")
     raise_first_invalid(find_invalid_rows(batch), source="<append>")
+    return batch
+
+
+def prepare_frame_batch(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the normalized, validated input frame of a bulk ``append_frame``.
+
+    Raises
+    ------
+    ValidationError
+        A column is missing or mistyped, or a row is invalid (the first is named).
+    """
+    batch = normalize_input_frame(frame)
+    raise_first_invalid(find_invalid_rows(batch), source="<frame>")
     return batch
 
 
@@ -98,6 +117,16 @@ class AppendPlan:
 
     new_rows: pl.DataFrame
     duplicate_ids: pl.Series
+
+    def report(self) -> AppendReport:
+        """Return what writing this plan did, for ``append_frame``'s caller."""
+        positions = self.new_rows[s.POSITION]
+        return AppendReport(
+            appended=self.new_rows.height,
+            duplicates=self.duplicate_ids.len(),
+            first_position=positions.item(0) if positions.len() else None,
+            last_position=positions.item(-1) if positions.len() else None,
+        )
 
 
 def plan_append(

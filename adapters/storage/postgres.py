@@ -56,27 +56,23 @@ from engine.errors import (
     ValidationError,
 )
 from engine.events import frame_to_recorded_events
-from engine.ports import AppendReport, Checkpoint, Clock
 from engine.recording import (
     HEADS_SCHEMA,
     AppendPlan,
     order_as_batch,
     plan_append,
+    prepare_frame_batch,
     prepare_stream_batch,
     verify_event_frame,
 )
 from engine.upcasting import upcast_event_frame
-from engine.validation import (
-    find_invalid_rows,
-    normalize_input_frame,
-    raise_first_invalid,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from datetime import datetime
 
     from engine.events import NewEvent, RecordedEvent
+    from engine.ports import AppendReport, Checkpoint, Clock
     from engine.recording import VerifyReport
 
 __all__ = [
@@ -216,16 +212,9 @@ class PostgresEventStore:
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None
     ) -> AppendReport:
         """Append a frame spanning any partnerships; see :class:`engine.ports.EventStore`."""
-        batch = normalize_input_frame(frame)
-        raise_first_invalid(find_invalid_rows(batch), source="<frame>")
+        batch = prepare_frame_batch(frame)
         plan = self._write(batch, expected=None, checkpoint=checkpoint)
-        positions = plan.new_rows[s.POSITION]
-        return AppendReport(
-            appended=plan.new_rows.height,
-            duplicates=plan.duplicate_ids.len(),
-            first_position=positions.item(0) if positions.len() else None,
-            last_position=positions.item(-1) if positions.len() else None,
-        )
+        return plan.report()
 
     def _write(
         self,

@@ -68,26 +68,22 @@ from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA
 from engine import schema as s
 from engine.errors import ConcurrencyError, NotFoundError
 from engine.events import frame_to_recorded_events
-from engine.ports import AppendReport, Checkpoint, Clock
 from engine.recording import (
     HEADS_SCHEMA,
     AppendPlan,
     order_as_batch,
     plan_append,
+    prepare_frame_batch,
     prepare_stream_batch,
     verify_event_frame,
 )
 from engine.upcasting import upcast_event_frame
-from engine.validation import (
-    find_invalid_rows,
-    normalize_input_frame,
-    raise_first_invalid,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from engine.events import NewEvent, RecordedEvent
+    from engine.ports import AppendReport, Checkpoint, Clock
     from engine.recording import VerifyReport
 
 __all__ = ["SqliteEventStore"]
@@ -180,16 +176,9 @@ class SqliteEventStore:
         self, frame: pl.DataFrame, *, checkpoint: Checkpoint | None = None
     ) -> AppendReport:
         """Append a frame spanning any partnerships; see :class:`engine.ports.EventStore`."""
-        batch = normalize_input_frame(frame)
-        raise_first_invalid(find_invalid_rows(batch), source="<frame>")
+        batch = prepare_frame_batch(frame)
         plan, _ = self._record(batch, expected=None, checkpoint=checkpoint)
-        positions = plan.new_rows[s.POSITION]
-        return AppendReport(
-            appended=plan.new_rows.height,
-            duplicates=plan.duplicate_ids.len(),
-            first_position=positions.item(0) if positions.len() else None,
-            last_position=positions.item(-1) if positions.len() else None,
-        )
+        return plan.report()
 
     def _record(
         self,
