@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    import pyarrow as pa
+
 __all__ = ["SqliteConnection", "translate_driver_errors"]
 
 # The driver infers each column's Arrow type from the first batch; a column
@@ -102,6 +104,17 @@ class SqliteConnection:
             raise StoreError(msg)
         return frame
 
+    def fetch_blob(self, sql: str, parameters: tuple[Any, ...]) -> pa.Buffer:
+        """Return the one BLOB a query selects, as an Arrow buffer (no Python copy)."""
+        with translate_driver_errors(self.path), closing(self._conn.cursor()) as cur:
+            cur.execute(sql, parameters or None)
+            column = cur.fetch_arrow_table().column(0)
+        if len(column) != 1:
+            msg = f"{self.path}: expected one BLOB, got {len(column)} rows"
+            raise StoreError(msg)
+        buffer: pa.Buffer = column[0].as_buffer()
+        return buffer
+
     def ingest(self, table: str, frame: pl.DataFrame, *, temporary: bool) -> None:
         """Load ``frame`` into ``table``: a new temporary one, or append to it."""
         data = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
@@ -121,6 +134,15 @@ class SqliteConnection:
             self.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Run the block's reads in one read transaction: one consistent snapshot."""
+        self.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection."""

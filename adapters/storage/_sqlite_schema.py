@@ -7,16 +7,20 @@ Layout (chosen for bulk speed, see ``adapters/storage/sqlite.py``):
   the table's B-tree); strings are integer ids into ``partnerships`` and
   ``terms``; timestamps are UTC microseconds plus the offset in seconds; event
   ids and hashes are raw bytes (16 and 32);
-* ``event_ids``: event id -> position, the UNIQUE key that makes appends
-  idempotent;
-* ``streams``: (partnership, version) -> position, the UNIQUE key behind
-  optimistic concurrency.
+* ``event_ids``: event id -> (position, content hash), the UNIQUE key that
+  makes appends idempotent;
+* ``streams``: (partnership, version) -> (position, chain hash), the UNIQUE
+  key behind optimistic concurrency; its last row per partnership is the head
+  a new event chains from;
+* ``segments``: runs of consecutive positions as Arrow IPC (see
+  ``adapters/storage/_sqlite_segments.py``). Bulk batches are stored there
+  only; small appends are rows of ``events`` until sealed into a segment.
 
 The two keys are clustered ``WITHOUT ROWID`` tables rather than indexes of
 ``events`` so that a batch can insert into each in its own key order: random
 UUIDs inserted in position order would touch a random B-tree page per event.
 
-Triggers make all three tables append-only.
+Triggers make all four tables append-only.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from typing import Final
 
 __all__ = ["APPEND_ONLY_TABLES", "PRAGMAS", "SCHEMA", "STORE_FORMAT"]
 
-STORE_FORMAT: Final = "1"
+STORE_FORMAT: Final = "2"
 
-APPEND_ONLY_TABLES: Final = ("events", "event_ids", "streams")
+APPEND_ONLY_TABLES: Final = ("events", "event_ids", "streams", "segments")
 
 _TABLES: Final = (
     """CREATE TABLE IF NOT EXISTS meta (
@@ -63,14 +67,25 @@ _TABLES: Final = (
     )""",
     """CREATE TABLE IF NOT EXISTS event_ids (
         event_id BLOB PRIMARY KEY,
-        position INTEGER NOT NULL
+        position INTEGER NOT NULL,
+        content_hash BLOB NOT NULL
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS streams (
         partnership INTEGER NOT NULL,
         version INTEGER NOT NULL,
         position INTEGER NOT NULL,
+        hash BLOB NOT NULL,
         PRIMARY KEY (partnership, version)
     ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS segments (
+        first_position INTEGER PRIMARY KEY,
+        last_position INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        min_timestamp_us INTEGER NOT NULL,
+        max_timestamp_us INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        data BLOB NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS checkpoints (
         name TEXT PRIMARY KEY,
         position INTEGER NOT NULL

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from adapters.storage._sqlite_audit import audit_copies, first_broken_link
 from adapters.storage._sqlite_codec import (
     STORED_COLUMNS,
     collect_term_ids,
@@ -64,13 +65,28 @@ from adapters.storage._sqlite_codec import (
     split_participants,
 )
 from adapters.storage._sqlite_connection import SqliteConnection
-from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA
+from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA, STORE_FORMAT
+from adapters.storage._sqlite_segments import (
+    SEAL_EVENTS,
+    SEGMENT_FORMAT,
+    decode_segment,
+    encode_segment,
+    split_into_segments,
+)
+from adapters.storage._sqlite_selection import (
+    Selection,
+    select_events,
+    select_positions,
+    select_range,
+    select_stream,
+)
 from engine import schema as s
-from engine.errors import ConcurrencyError, NotFoundError
+from engine.errors import ConcurrencyError, IntegrityError, NotFoundError, StoreError
 from engine.events import frame_to_recorded_events
 from engine.recording import (
     HEADS_SCHEMA,
     AppendPlan,
+    VerifyReport,
     order_as_batch,
     plan_append,
     prepare_frame_batch,
@@ -84,13 +100,13 @@ if TYPE_CHECKING:
 
     from engine.events import NewEvent, RecordedEvent
     from engine.ports import AppendReport, Checkpoint, Clock
-    from engine.recording import VerifyReport
 
 __all__ = ["SqliteEventStore"]
 
 _EXISTING_SCHEMA = pl.Schema(
     {s.EVENT_ID: pl.String, s.CONTENT_HASH: pl.String, s.POSITION: pl.Int64}
 )
+_KEYS = (s.EVENT_ID, s.PARTNERSHIP_ID, s.VERSION, s.CONTENT_HASH, s.HASH)
 _SELECT = f"SELECT {', '.join(f'e.{c}' for c in STORED_COLUMNS)} FROM events e"
 _IN_JSON = "IN (SELECT value FROM json_each(?))"
 # Up to this many ids are looked up with bound parameters; more go through a
@@ -119,16 +135,32 @@ class SqliteEventStore:
         Supplies ``recorded_at``.
     create
         Create the file and its tables when missing (idempotent).
+    seal_events
+        Batches of at least this many events are stored as columnar segments;
+        smaller ones as rows, sealed into a segment once this many have
+        accumulated (see ``adapters/storage/_sqlite_segments.py``).
 
     Raises
     ------
     NotFoundError
         Without ``create``: the file does not exist or holds no event store.
     StoreError
-        The file cannot be opened as a SQLite database.
+        The file cannot be opened as a SQLite database, or holds a store
+        format this version does not read.
     """
 
-    def __init__(self, path: str | Path, *, clock: Clock, create: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Clock,
+        create: bool = False,
+        seal_events: int = SEAL_EVENTS,
+    ) -> None:
+        if seal_events < 1:
+            msg = f"seal_events must be at least 1, got {seal_events}"
+            raise ValueError(msg)
+        self._seal_events = seal_events
         self._path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
@@ -149,6 +181,21 @@ class SqliteEventStore:
                 "run `partnermine init` to create one"
             )
             raise NotFoundError(msg)
+        self._check_format()
+
+    def _check_format(self) -> None:
+        rows = self._conn.fetch_rows(
+            "SELECT value FROM meta WHERE key = 'store_format'"
+        )
+        found = rows[0][0] if rows else "?"
+        if found != STORE_FORMAT:
+            self._conn.close()
+            msg = (
+                f"{self._path} has store format {found}; this version reads "
+                f"format {STORE_FORMAT}: export the log with the version that "
+                "wrote it and ingest it into a new store"
+            )
+            raise StoreError(msg)
 
     # -- writing -------------------------------------------------------------
     def append(
@@ -166,9 +213,7 @@ class SqliteEventStore:
         plan, existing = self._record(batch, expected=expected, checkpoint=None)
         recorded = plan.new_rows
         if not existing.is_empty():  # idempotent retries return the originals
-            originals = self._read_raw(
-                f"WHERE e.position {_IN_JSON}", (_json_list(existing[s.POSITION]),)
-            )
+            originals = self._read(select_positions(existing[s.POSITION].to_list()))
             recorded = pl.concat([recorded, originals])
         return order_as_batch(batch, recorded)
 
@@ -221,19 +266,18 @@ class SqliteEventStore:
     def _existing(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Return ``(event_id, content_hash, position)`` of batch ids already stored."""
         ids = batch.select(encode_event_ids(s.EVENT_ID).alias("event_id"))
-        joined = "JOIN events e ON e.position = i.position"
         if ids.height <= _MAX_BOUND_IDS:
             marks = ", ".join("?" * ids.height)
             raw = self._conn.fetch_frame(
-                f"SELECT i.event_id, e.content_hash, e.position FROM event_ids i "
-                f"{joined} WHERE i.event_id IN ({marks})",
+                "SELECT event_id, content_hash, position FROM event_ids "
+                f"WHERE event_id IN ({marks})",
                 tuple(ids["event_id"].to_list()),
             )
         else:
             self._conn.ingest("batch_ids", ids, temporary=True)
             raw = self._conn.fetch_frame(
-                "SELECT b.event_id, e.content_hash, e.position FROM temp.batch_ids b "
-                f"JOIN event_ids i ON i.event_id = b.event_id {joined}"
+                "SELECT b.event_id, i.content_hash, i.position FROM temp.batch_ids b "
+                "JOIN event_ids i ON i.event_id = b.event_id"
             )
             self._conn.execute("DROP TABLE temp.batch_ids")
         if raw.is_empty():
@@ -247,11 +291,10 @@ class SqliteEventStore:
     def _heads(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Return ``(partnership, version, hash)`` of each touched stream's last event."""
         heads = self._conn.fetch_frame(
-            "SELECT p.name, s.version, lower(hex(e.hash)) AS hash "
+            "SELECT p.name, s.version, lower(hex(s.hash)) AS hash "
             "FROM partnerships p JOIN streams s ON s.partnership = p.id "
             "AND s.version = (SELECT max(version) FROM streams m "
-            "WHERE m.partnership = p.id) "
-            f"JOIN events e ON e.position = s.position WHERE p.name {_IN_JSON}",
+            f"WHERE m.partnership = p.id) WHERE p.name {_IN_JSON}",
             (_json_list(batch[s.PARTNERSHIP_ID].unique()),),
         )
         if heads.is_empty():
@@ -271,50 +314,101 @@ class SqliteEventStore:
         return found.cast({column: pl.String, "id": pl.Int64})
 
     def _insert(self, rows: pl.DataFrame) -> None:
+        """Write a plan's new rows: key rows always; payload as rows or segments."""
         partnerships = self._ids_of(
             "partnerships", "name", rows[s.PARTNERSHIP_ID].unique()
         )
+        keys = rows.select(
+            pl.col(s.POSITION).alias("position"),
+            encode_event_ids(s.EVENT_ID).alias("event_id"),
+            pl.col(s.PARTNERSHIP_ID)
+            .replace_strict(
+                partnerships["name"], partnerships["id"], return_dtype=pl.Int64
+            )
+            .alias("partnership"),
+            pl.col(s.VERSION).alias("version"),
+            pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
+            pl.col(s.HASH).str.decode("hex").alias("hash"),
+        )
+        # Each key table is filled in its own key order, so every insert
+        # lands at the end of its B-tree.
+        self._conn.ingest(
+            "event_ids",
+            keys.select("event_id", "position", "content_hash").sort("event_id"),
+            temporary=False,
+        )
+        self._conn.ingest(
+            "streams",
+            keys.select("partnership", "version", "position", "hash").sort(
+                "partnership", "version"
+            ),
+            temporary=False,
+        )
+        sealed = self._sealed()
+        first = int(rows[s.POSITION][0])
+        if rows.height >= self._seal_events:
+            unsealed = self._rows_after(sealed) if first > sealed + 1 else None
+            self._write_segments(
+                rows if unsealed is None else pl.concat([unsealed, rows])
+            )
+            return
+        self._insert_rows(rows, partnerships)
+        if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
+            self._write_segments(self._rows_after(sealed))
+
+    def _insert_rows(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
         people = explode_participants(rows)
         terms = self._ids_of("terms", "text", collect_terms(rows, people))
         stored = encode_event_rows(
             rows, people=people, partnerships=partnerships, terms=terms
         )
-        # Each table is filled in its own key order, so every insert lands at
-        # the end of its B-tree.
         self._conn.ingest("events", stored, temporary=False)
-        self._conn.ingest(
-            "event_ids",
-            stored.select("event_id", "position").sort("event_id"),
-            temporary=False,
-        )
-        self._conn.ingest(
-            "streams",
-            stored.select("partnership", "version", "position").sort(
-                "partnership", "version"
-            ),
-            temporary=False,
-        )
+
+    def _write_segments(self, frame: pl.DataFrame) -> None:
+        for run in split_into_segments(frame):
+            stamps = run[s.TIMESTAMP].dt.epoch("us")
+            self._conn.execute(
+                "INSERT INTO segments (first_position, last_position, events, "
+                "min_timestamp_us, max_timestamp_us, format, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    int(run[s.POSITION][0]),
+                    int(run[s.POSITION][-1]),
+                    run.height,
+                    stamps.min(),
+                    stamps.max(),
+                    SEGMENT_FORMAT,
+                    encode_segment(run),
+                ),
+            )
 
     # -- reading -------------------------------------------------------------
-    def _read_raw(
-        self, where: str = "", parameters: tuple[Any, ...] = (), *, limit: int = -1
+    def _sealed(self) -> int:
+        """Return the last position covered by segments (0 when none)."""
+        [(sealed,)] = self._conn.fetch_rows(
+            "SELECT coalesce(max(last_position), 0) FROM segments"
+        )
+        return int(sealed)
+
+    def _rows_after(
+        self, sealed: int, where: str = "", parameters: tuple[Any, ...] = ()
     ) -> pl.DataFrame:
-        """Return stored events (not upcast) in position order."""
-        with self._lock:
-            raw = self._conn.fetch_frame(
-                f"{_SELECT} {where} ORDER BY e.position LIMIT ?", (*parameters, limit)
-            )
-            if raw.is_empty():
-                return pl.DataFrame(schema=s.EVENT_SCHEMA)
-            partnerships = self._conn.fetch_frame(
-                f"SELECT id, name FROM partnerships WHERE id {_IN_JSON}",
-                (_json_list(raw["partnership"].unique()),),
-            )
-            people = split_participants(raw)
-            terms = self._conn.fetch_frame(
-                f"SELECT id, text FROM terms WHERE id {_IN_JSON}",
-                (_json_list(collect_term_ids(raw, people)),),
-            )
+        """Return row-stored events past ``sealed`` (not upcast), in position order."""
+        clause = f"WHERE e.position > ? {f'AND {where}' if where else ''}"
+        raw = self._conn.fetch_frame(
+            f"{_SELECT} {clause} ORDER BY e.position", (sealed, *parameters)
+        )
+        if raw.is_empty():
+            return pl.DataFrame(schema=s.EVENT_SCHEMA)
+        partnerships = self._conn.fetch_frame(
+            f"SELECT id, name FROM partnerships WHERE id {_IN_JSON}",
+            (_json_list(raw["partnership"].unique()),),
+        )
+        people = split_participants(raw)
+        terms = self._conn.fetch_frame(
+            f"SELECT id, text FROM terms WHERE id {_IN_JSON}",
+            (_json_list(collect_term_ids(raw, people)),),
+        )
         return decode_event_rows(
             raw,
             people=people,
@@ -322,9 +416,42 @@ class SqliteEventStore:
             terms=terms.cast({"id": pl.Int64, "text": pl.String}),
         )
 
+    def _segments(
+        self, where: str = "", parameters: tuple[Any, ...] = ()
+    ) -> list[pl.DataFrame]:
+        """Return the decoded segments selected by ``where``, in position order."""
+        firsts = self._conn.fetch_rows(
+            f"SELECT g.first_position FROM segments g "
+            f"{f'WHERE {where}' if where else ''} ORDER BY g.first_position",
+            parameters,
+        )
+        frames = []
+        for (first,) in firsts:
+            data = self._conn.fetch_blob(
+                "SELECT data FROM segments WHERE first_position = ?", (first,)
+            )
+            frames.append(decode_segment(data))
+        return frames
+
+    def _read(self, selection: Selection) -> pl.DataFrame:
+        """Return the stored events (not upcast) a selection picks, in position order."""
+        with self._lock, self._conn.snapshot():
+            sealed = self._sealed()
+            parts = (
+                self._segments(selection.segments_sql, selection.parameters)
+                if sealed
+                else []
+            )
+            tail = self._rows_after(sealed, selection.rows_sql, selection.parameters)
+        if parts and selection.keep is not None:
+            parts = [part.filter(selection.keep) for part in parts]
+        frame = pl.concat([*parts, tail]) if parts else tail
+        return frame if selection.limit is None else frame.head(selection.limit)
+
     def _head_position(self) -> int:
         [(head,)] = self._conn.fetch_rows(
-            "SELECT coalesce(max(position), 0) FROM events"
+            "SELECT max((SELECT coalesce(max(last_position), 0) FROM segments), "
+            "(SELECT coalesce(max(position), 0) FROM events))"
         )
         return int(head)
 
@@ -347,24 +474,14 @@ class SqliteEventStore:
         self, partnership_id: str, *, from_version: int = 1
     ) -> list[RecordedEvent]:
         """Return one partnership's events from ``from_version`` on."""
-        rows = self._read_raw(
-            "WHERE e.position IN (SELECT s.position FROM streams s "
-            "JOIN partnerships p ON p.id = s.partnership "
-            "WHERE p.name = ? AND s.version >= ?)",
-            (partnership_id, from_version),
-        )
+        rows = self._read(select_stream(partnership_id, from_version))
         return frame_to_recorded_events(upcast_event_frame(rows))
 
     def read_all(
         self, *, from_position: int = 1, limit: int | None = None
     ) -> pl.DataFrame:
         """Return events in global order from ``from_position`` on."""
-        rows = self._read_raw(
-            "WHERE e.position >= ?",
-            (from_position,),
-            limit=-1 if limit is None else limit,
-        )
-        return upcast_event_frame(rows)
+        return upcast_event_frame(self._read(select_range(from_position, limit)))
 
     def to_frame(
         self,
@@ -374,21 +491,12 @@ class SqliteEventStore:
         end: datetime | None = None,
     ) -> pl.DataFrame:
         """Return the event frame of selected partnerships and time range."""
-        clauses: list[str] = []
-        parameters: list[Any] = []
-        if partnerships is not None:
-            clauses.append(
-                f"e.partnership IN (SELECT id FROM partnerships WHERE name {_IN_JSON})"
-            )
-            parameters.append(json.dumps(list(partnerships)))
-        if start is not None:
-            clauses.append("e.timestamp_us >= ?")
-            parameters.append(_epoch_us(start))
-        if end is not None:
-            clauses.append("e.timestamp_us < ?")
-            parameters.append(_epoch_us(end))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return upcast_event_frame(self._read_raw(where, tuple(parameters)))
+        selection = select_events(
+            partnerships=partnerships,
+            start_us=None if start is None else _epoch_us(start),
+            end_us=None if end is None else _epoch_us(end),
+        )
+        return upcast_event_frame(self._read(selection))
 
     def read_checkpoint(self, name: str) -> int:
         """Return a named checkpoint's position (0 when never stored)."""
@@ -399,8 +507,75 @@ class SqliteEventStore:
         return int(rows[0][0]) if rows else 0
 
     def verify(self) -> VerifyReport:
-        """Return the verification of every hash chain, from the stored rows."""
-        return verify_event_frame(self._read_raw())
+        """Return the verification of every hash chain and of every stored copy.
+
+        The chains are recomputed on the log as reads return it (segments,
+        then rows past them); :func:`adapters.storage._sqlite_audit.audit_copies`
+        then checks that sealed rows and key rows agree with it.
+        """
+        with self._lock, self._conn.snapshot():
+            sealed = self._sealed()
+            bounds = self._conn.fetch_frame(
+                "SELECT first_position, last_position, events FROM segments "
+                "ORDER BY first_position"
+            ).cast(pl.Int64)
+            try:
+                parts = [
+                    part.with_columns(pl.lit(index, pl.UInt32).alias("_segment"))
+                    for index, part in enumerate(self._segments())
+                ]
+            except (pl.exceptions.PolarsError, OSError) as e:
+                msg = f"{self._path}: a segment cannot be decoded: {e}"
+                raise IntegrityError(msg) from e
+            tail = self._rows_after(sealed).with_columns(
+                pl.lit(None, pl.UInt32).alias("_segment")
+            )
+            sealed_rows = self._rows_after(0, "e.position <= ?", (sealed,))
+            keys = self._keys()
+        log = pl.concat([*parts, tail])
+        report = verify_event_frame(log.drop("_segment"))
+        broken = first_broken_link(
+            [
+                report.first_broken,
+                audit_copies(
+                    log=log, bounds=bounds, sealed_rows=sealed_rows, keys=keys
+                ),
+            ]
+        )
+        return VerifyReport(
+            events_checked=report.events_checked,
+            partnerships_checked=report.partnerships_checked,
+            first_broken=broken,
+        )
+
+    def _keys(self) -> pl.DataFrame:
+        """Return every key row, decoded to the event frame's column types."""
+        ids = self._conn.fetch_frame(
+            "SELECT position, event_id, content_hash FROM event_ids"
+        )
+        streams = self._conn.fetch_frame(
+            "SELECT p.name, s.version, s.position, s.hash FROM streams s "
+            "JOIN partnerships p ON p.id = s.partnership"
+        )
+        if ids.is_empty() and streams.is_empty():
+            return pl.DataFrame(
+                schema={c: s.EVENT_SCHEMA[c] for c in (s.POSITION, *_KEYS)}
+            )
+        return ids.select(
+            pl.col("position").cast(pl.Int64).alias(s.POSITION),
+            decode_event_ids("event_id").alias(s.EVENT_ID),
+            hex_from_bytes("content_hash").alias(s.CONTENT_HASH),
+        ).join(
+            streams.select(
+                pl.col("position").cast(pl.Int64).alias(s.POSITION),
+                pl.col("name").cast(pl.String).alias(s.PARTNERSHIP_ID),
+                pl.col("version").cast(pl.Int64).alias(s.VERSION),
+                hex_from_bytes("hash").alias(s.HASH),
+            ),
+            on=s.POSITION,
+            how="full",
+            coalesce=True,
+        )
 
     def settings(self) -> dict[str, object]:
         """Return the connection's durability settings (journal, sync, timeout)."""

@@ -158,10 +158,79 @@ def _sqlite(tmp_path: Path) -> Iterator[StoreHarness]:
     yield StoreHarness(store=store, tamper=tamper, raw_update=raw_update, reopen=reopen)
 
 
+def _sqlite_segments(tmp_path: Path) -> Iterator[StoreHarness]:
+    # Every batch of 2+ events goes to a columnar segment, single events are
+    # sealed in pairs: the contract then runs on the segment path.
+    import sqlite3
+
+    import polars as pl
+
+    from adapters.storage._sqlite_segments import decode_segment, encode_segment
+    from adapters.storage.sqlite import SqliteEventStore
+
+    path = tmp_path / "store.db"
+    store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=2)
+
+    def tamper(position: int, column: str, value: Any) -> None:
+        # Behind the store's back: rewrite the segment holding `position`
+        # (and the row copy when the event was sealed from a row).
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            found = con.execute(
+                "SELECT first_position, data FROM segments "
+                "WHERE ? BETWEEN first_position AND last_position",
+                (position,),
+            ).fetchone()
+            assert found is not None, f"position {position} is not in a segment"
+            first, data = found
+            frame = decode_segment(data)
+            edited = frame.with_columns(
+                pl.when(pl.col(s.POSITION) == position)
+                .then(pl.lit(value, frame.schema[column]))
+                .otherwise(pl.col(column))
+                .alias(column)
+            )
+            (trigger,) = con.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'segments_no_update'"
+            ).fetchone()
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DROP TRIGGER segments_no_update")
+            con.execute(
+                "UPDATE segments SET data = ? WHERE first_position = ?",
+                (encode_segment(edited), first),
+            )
+            con.execute(trigger)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def raw_update(position: int) -> None:
+        # The event is a segment's or (not yet sealed) a row's: try both.
+        con = sqlite3.connect(path)
+        try:
+            con.execute(
+                "UPDATE segments SET format = format "
+                "WHERE ? BETWEEN first_position AND last_position",
+                (position,),
+            )
+            con.execute(
+                "UPDATE events SET attributes = '{}' WHERE position = ?", (position,)
+            )
+            con.commit()
+        finally:
+            con.close()
+
+    def reopen() -> EventStore:
+        return SqliteEventStore(path, clock=TickingClock(), seal_events=2)
+
+    yield StoreHarness(store=store, tamper=tamper, raw_update=raw_update, reopen=reopen)
+
+
 _FACTORIES: dict[str, Callable[[Path], Iterator[StoreHarness]]] = {
     "memory": _memory,
     "postgres": _postgres,
     "sqlite": _sqlite,
+    "sqlite-segments": _sqlite_segments,
 }
 
 

@@ -247,22 +247,33 @@ def test_time_filters_use_utc_microseconds(tmp_path):
     store.close()
 
 
-def test_unique_keys_are_a_second_line_of_defence(tmp_path):
-    # Rows a racing writer could have committed that this store's reads miss:
-    # the UNIQUE keys still refuse the append, as engine errors.
+def test_key_rows_written_behind_the_store_are_honoured(tmp_path):
+    # Key rows a racing writer committed: the store reads them as the current
+    # state (heads and known ids come from the key tables), and their UNIQUE
+    # keys refuse a second row for the same id or (stream, version).
     path = tmp_path / "log.db"
     store = open_store(path, create=True)
-    with sqlite3.connect(path) as con:
+    with closing(sqlite3.connect(path)) as con, con:
         con.execute(
-            "INSERT INTO event_ids VALUES (?, 999)", (make_event(5).event_id.bytes,)
+            "INSERT INTO event_ids VALUES (?, 999, zeroblob(32))",
+            (make_event(5).event_id.bytes,),
         )
         con.execute("INSERT INTO partnerships (name) VALUES ('p9')")
         con.execute(
-            "INSERT INTO streams SELECT id, 1, 998 FROM partnerships WHERE name = 'p9'"
+            "INSERT INTO streams SELECT id, 1, 998, zeroblob(32) FROM partnerships "
+            "WHERE name = 'p9'"
         )
     with pytest.raises(DuplicateEventError):
         store.append("p1", [make_event(5)])
-    with pytest.raises(ConcurrencyError):
-        store.append("p9", [make_event(6, "p9")])
+    with pytest.raises(ConcurrencyError, match="expected version 0"):
+        store.append("p9", [make_event(6, "p9")], expected_version=0)
+    with (
+        closing(sqlite3.connect(path)) as con,
+        pytest.raises(sqlite3.IntegrityError, match="UNIQUE"),
+    ):
+        con.execute(
+            "INSERT INTO streams SELECT id, 1, 997, zeroblob(32) FROM partnerships "
+            "WHERE name = 'p9'"
+        )
     assert store.head_position() == 0
     store.close()

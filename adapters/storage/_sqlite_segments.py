@@ -1,0 +1,81 @@
+"""Columnar segments: runs of recorded events kept as Arrow IPC in the store.
+
+A bulk batch is stored once, as segments: each a run of consecutive positions
+(at most :data:`SEGMENT_MAX_EVENTS` events) serialized as one Arrow IPC file
+(zstd level 1 buffers: cheap to write, and the fewer bytes pass through
+SQLite's pages and the WAL, the faster both ways) in the ``segments`` table, beside the key rows that
+enforce uniqueness and carry the hash chain (``event_ids``, ``streams``).
+Reading a segment back is a buffer decode, not a value-by-value row decode,
+which is what makes whole-log reads fast.
+
+Small appends are stored as rows of ``events`` first; once
+:data:`SEAL_EVENTS` of them have accumulated past the last segment they are
+*sealed*: copied, unchanged, into one more segment. The rows stay (every table
+is append-only). So segments always cover positions ``1..sealed`` without gap,
+and every position after ``sealed`` is a row of ``events``.
+
+The IPC bytes hold the raw (not upcast) event frame in
+:data:`engine.schema.EVENT_SCHEMA`, so a segment decodes to exactly what the
+row path decodes to; ``verify`` checks that this stays true.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from engine import schema as s
+
+__all__ = [
+    "SEAL_EVENTS",
+    "SEGMENT_FORMAT",
+    "SEGMENT_MAX_EVENTS",
+    "decode_segment",
+    "encode_segment",
+    "split_into_segments",
+]
+
+# Identifies the payload encoding, so a later layout can be told apart.
+SEGMENT_FORMAT: Final = "arrow-ipc-zstd/1"
+# Upper bound on the events of one segment: a reader of a few positions
+# decodes at most this many.
+SEGMENT_MAX_EVENTS: Final = 1 << 18
+# Row-stored events past the last segment that trigger sealing; also the
+# smallest batch written straight to segments.
+SEAL_EVENTS: Final = 4096
+
+
+_OPTIONS: Final = ipc.IpcWriteOptions(compression=pa.Codec("zstd", 1))
+
+
+def encode_segment(frame: pl.DataFrame) -> bytes:
+    """Return the Arrow IPC file bytes of a raw event frame."""
+    table = frame.select(s.EVENT_COLUMNS).cast(s.EVENT_SCHEMA).to_arrow()
+    sink = pa.BufferOutputStream()
+    with ipc.new_file(sink, table.schema, options=_OPTIONS) as writer:
+        writer.write_table(table)
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
+
+
+def decode_segment(payload: bytes | pa.Buffer) -> pl.DataFrame:
+    """Return the raw event frame stored as ``payload`` (no copy of a Buffer)."""
+    table = ipc.open_file(
+        pa.py_buffer(payload) if isinstance(payload, bytes) else payload
+    ).read_all()
+    frame = pl.from_arrow(table)
+    if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a table gives a frame
+        msg = "a segment must decode to a table"
+        raise TypeError(msg)
+    return frame.cast(s.EVENT_SCHEMA)
+
+
+def split_into_segments(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """Return position-ordered ``frame`` as runs of at most SEGMENT_MAX_EVENTS."""
+    return [
+        frame.slice(offset, SEGMENT_MAX_EVENTS)
+        for offset in range(0, frame.height, SEGMENT_MAX_EVENTS)
+    ]

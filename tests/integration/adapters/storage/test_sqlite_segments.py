@@ -1,0 +1,224 @@
+"""Columnar segments of the SQLite store: reads equal the row path, copies agree.
+
+A store that keeps every event as rows (``seal_events`` larger than any batch)
+is the reference: fed the same batches with the same clock, a segmented store
+must read back identical frames through every read method, and ``verify``
+must catch an edit to any of an event's copies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from adapters.storage import _sqlite_segments
+from adapters.storage.sqlite import SqliteEventStore
+from engine import schema as s
+from engine.errors import StoreError
+from engine.events import new_events_to_frame
+from tests.conftest import TickingClock, make_event
+from tests.integration.adapters.storage.test_sqlite_store import sample_events
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+ROWS_ONLY = 10**9
+# Batches: singles (rows), a bulk batch that seals them, more singles, bulk.
+BATCHES = (1, 1, 3, 40, 2, 1, 25, 1)
+
+
+def build(path: Path, seal_events: int) -> SqliteEventStore:
+    store = SqliteEventStore(
+        path, clock=TickingClock(), create=True, seal_events=seal_events
+    )
+    start = 1
+    for size in BATCHES:
+        store.append_frame(new_events_to_frame(sample_events(size, start=start)))
+        start += size
+    return store
+
+
+@pytest.fixture
+def pair(tmp_path):
+    reference = build(tmp_path / "rows.db", ROWS_ONLY)
+    segmented = build(tmp_path / "segments.db", 4)
+    yield reference, segmented, tmp_path / "segments.db"
+    reference.close()
+    segmented.close()
+
+
+def count(path: Path, sql: str) -> int:
+    with closing(sqlite3.connect(path)) as con:
+        return int(con.execute(sql).fetchone()[0])
+
+
+def test_batches_go_to_segments_and_rows_as_designed(pair):
+    _, _, path = pair
+    # 1+1+3 rows, sealed once 4 are unsealed (segment 1..5); the 40-batch
+    # (6..45); 2+1 rows, sealed with the 25-batch (46..73); the last single
+    # is a row past the last segment.
+    assert count(path, "SELECT count(*) FROM events") == 1 + 1 + 3 + 2 + 1 + 1
+    assert count(path, "SELECT max(last_position) FROM segments") == 73
+    assert count(path, "SELECT sum(events) FROM segments") == 73
+    assert count(path, "SELECT count(*) FROM event_ids") == sum(BATCHES)
+
+
+def test_every_read_equals_the_row_path(pair):
+    reference, segmented, _ = pair
+    assert_frame_equal(segmented.to_frame(), reference.to_frame())
+    assert segmented.head_position() == reference.head_position() == sum(BATCHES)
+    for start, limit in ((1, None), (3, 10), (44, 5), (70, None), (74, 3), (99, 2)):
+        assert_frame_equal(
+            segmented.read_all(from_position=start, limit=limit),
+            reference.read_all(from_position=start, limit=limit),
+        )
+    for partnership in ("p0", "p1", "p2", "nobody"):
+        assert segmented.read_stream(partnership, from_version=4) == (
+            reference.read_stream(partnership, from_version=4)
+        )
+    picked = {
+        "partnerships": ["p1", "p2"],
+        "start": datetime(2020, 1, 20, tzinfo=UTC),
+        "end": datetime(2020, 2, 20, tzinfo=UTC),
+    }
+    assert_frame_equal(segmented.to_frame(**picked), reference.to_frame(**picked))
+    assert segmented.to_frame(partnerships=[]).is_empty()
+
+
+def test_retries_of_segment_events_return_the_originals(pair):
+    reference, segmented, _ = pair
+    again = sample_events(30, start=10)
+    assert segmented.append_frame(new_events_to_frame(again)).duplicates == 30
+    by_stream = [e for e in again if e.partnership_id == "p1"]
+    assert segmented.append("p1", by_stream) == reference.append("p1", by_stream)
+
+
+def test_verify_passes_and_reopened_store_reads_the_same(pair):
+    _, segmented, path = pair
+    assert segmented.verify().ok
+    reopened = SqliteEventStore(path, clock=TickingClock(), seal_events=4)
+    assert_frame_equal(reopened.to_frame(), segmented.to_frame())
+    reopened.close()
+
+
+def edit(path: Path, trigger: str, sql: str, parameters: tuple = ()) -> None:
+    # Only with no store open on the file: two SQLite libraries in one process
+    # (the stdlib's and the ADBC driver's) do not see each other's locks.
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        (ddl,) = con.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (trigger,)
+        ).fetchone()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(f"DROP TRIGGER {trigger}")
+        con.execute(sql, parameters)
+        con.execute(ddl)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def verify_again(path: Path):
+    store = SqliteEventStore(path, clock=TickingClock(), seal_events=4)
+    try:
+        return store.verify().first_broken
+    finally:
+        store.close()
+
+
+def test_verify_catches_an_edited_sealed_row(tmp_path):
+    path = tmp_path / "log.db"
+    build(path, 4).close()
+    edit(
+        path,
+        "events_no_update",
+        "UPDATE events SET attributes = '{\"x\":1}' WHERE position = 2",
+    )
+    # Reads come from the segment, so the log itself still checks out; the
+    # row copy no longer does.
+    broken = verify_again(path)
+    assert broken is not None
+    assert broken.position == 2
+    assert "sealed segment copy" in broken.reason
+
+
+def test_verify_catches_an_edited_key_row(tmp_path):
+    path = tmp_path / "log.db"
+    build(path, 4).close()
+    edit(
+        path,
+        "streams_no_update",
+        "UPDATE streams SET hash = zeroblob(32) WHERE position = 30",
+    )
+    broken = verify_again(path)
+    assert broken is not None
+    assert broken.position == 30
+    assert "key rows disagree" in broken.reason
+
+
+def test_verify_catches_a_rewritten_segment(tmp_path):
+    path = tmp_path / "log.db"
+    build(path, 4).close()
+    with closing(sqlite3.connect(path)) as con:
+        first, data = con.execute(
+            "SELECT first_position, data FROM segments "
+            "WHERE 7 BETWEEN first_position AND last_position"
+        ).fetchone()
+    shorter = _sqlite_segments.encode_segment(
+        _sqlite_segments.decode_segment(data).filter(pl.col(s.POSITION) != 7)
+    )
+    edit(
+        path,
+        "segments_no_update",
+        "UPDATE segments SET data = ? WHERE first_position = ?",
+        (shorter, first),
+    )
+    broken = verify_again(path)
+    assert broken is not None
+    assert broken.position <= 7
+
+
+def test_segments_are_append_only(pair):
+    _, _, path = pair
+    with closing(sqlite3.connect(path)) as con:
+        for sql in ("DELETE FROM segments", "UPDATE segments SET events = 0"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                con.execute(sql)
+
+
+def test_big_batches_are_split_into_bounded_segments(tmp_path, monkeypatch):
+    monkeypatch.setattr(_sqlite_segments, "SEGMENT_MAX_EVENTS", 16)
+    path = tmp_path / "log.db"
+    store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=4)
+    store.append_frame(new_events_to_frame(sample_events(50)))
+    assert count(path, "SELECT count(*) FROM segments") == 4
+    assert count(path, "SELECT max(events) FROM segments") == 16
+    assert store.to_frame()[s.POSITION].to_list() == list(range(1, 51))
+    assert store.verify().ok
+    store.close()
+
+
+def test_a_store_of_another_format_is_refused(tmp_path):
+    path = tmp_path / "log.db"
+    SqliteEventStore(path, clock=TickingClock(), create=True).close()
+    with closing(sqlite3.connect(path)) as con, con:
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'store_format'")
+    with pytest.raises(StoreError, match="store format 1"):
+        SqliteEventStore(path, clock=TickingClock())
+
+
+def test_single_events_stay_readable_before_and_after_sealing(tmp_path):
+    store = SqliteEventStore(
+        tmp_path / "log.db", clock=TickingClock(), create=True, seal_events=3
+    )
+    for n in range(1, 8):
+        store.append("p1", [make_event(n, day=n)])
+        assert store.read_all()[s.VERSION].to_list() == list(range(1, n + 1))
+    assert store.verify().ok
+    store.close()
