@@ -42,6 +42,7 @@ __all__ = [
     "chain_hash",
     "compute_chain_hashes",
     "compute_content_hashes",
+    "compute_link_hashes",
     "content_payload_expr",
 ]
 
@@ -111,6 +112,27 @@ def compute_content_hashes(frame: pl.DataFrame) -> pl.Series:
 def chain_hash(previous: str, version: int, content_hash: str) -> str:
     """Return the chain hash of one event from its predecessor's chain hash."""
     return hashlib.sha256(f"{previous}:{version}:{content_hash}".encode()).hexdigest()
+
+
+def compute_link_hashes(frame: pl.DataFrame) -> pl.Series:
+    """Return :func:`chain_hash` of every row from its *stored* predecessor.
+
+    ``frame`` has the columns ``_previous`` (the predecessor's chain hash, or
+    :data:`GENESIS`), ``version`` and ``content_hash``. Verifying needs no
+    sequential pass: each link is checked against the hash stored before it.
+    """
+    texts = frame.select(
+        pl.concat_str(
+            [
+                pl.col("_previous"),
+                pl.lit(":"),
+                pl.col(s.VERSION).cast(pl.String),
+                pl.lit(":"),
+                pl.col(s.CONTENT_HASH),
+            ]
+        ).cast(pl.Binary)
+    ).to_series()
+    return pl.Series(s.HASH, _sha256_many(texts.to_list()), dtype=pl.String)
 
 
 def compute_chain_hashes(

@@ -25,9 +25,9 @@ from engine.errors import DuplicateEventError, ValidationError
 from engine.events import frame_to_recorded_events, new_events_to_frame
 from engine.hashing import (
     GENESIS,
-    chain_hash,
     compute_chain_hashes,
     compute_content_hashes,
+    compute_link_hashes,
 )
 from engine.ports import AppendReport
 from engine.upcasting import upcast_event_frame
@@ -255,18 +255,8 @@ def verify_event_frame(frame: pl.DataFrame) -> VerifyReport:
         .fill_null(GENESIS)
         .alias("_previous"),
     )
-    chain_ok = [
-        chain_hash(prev, version, content) == stored
-        for prev, version, content, stored in zip(
-            checked["_previous"],
-            checked[s.VERSION],
-            checked[s.CONTENT_HASH],
-            checked[s.HASH],
-            strict=True,
-        )
-    ]
     flagged = checked.with_columns(
-        pl.Series("_chain_ok", chain_ok, pl.Boolean)
+        (compute_link_hashes(checked) == checked[s.HASH]).alias("_chain_ok")
     ).with_columns(
         pl.when(pl.col(s.VERSION) != pl.col("_expected_version"))
         .then(pl.lit("version gap or reordering"))

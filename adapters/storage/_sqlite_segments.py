@@ -53,7 +53,12 @@ _OPTIONS: Final = ipc.IpcWriteOptions(compression=pa.Codec("zstd", 1))
 
 def encode_segment(frame: pl.DataFrame) -> bytes:
     """Return the Arrow IPC file bytes of a raw event frame."""
-    table = frame.select(s.EVENT_COLUMNS).cast(s.EVENT_SCHEMA).to_arrow()
+    # Arrow's view layouts are polars' own: decoding then needs no conversion.
+    table = (
+        frame.select(s.EVENT_COLUMNS)
+        .cast(s.EVENT_SCHEMA)
+        .to_arrow(compat_level=pl.CompatLevel.newest())
+    )
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, table.schema, options=_OPTIONS) as writer:
         writer.write_table(table)
