@@ -6,7 +6,7 @@ file, then :func:`engine.indicators.compute_indicators` with rolling 90d/30d
 windows (and, with ``--drift``, the drift detectors). Prints seconds and the
 process's peak resident memory (``ru_maxrss``), with the targets (30 s, 8 GiB).
 
-Run: ``.venv/bin/python benchmarks/indicators_scale.py --partnerships 100000``
+Run: ``.venv/bin/python -m benchmarks.indicators_scale --partnerships 100000``
 (``--source synthetic --events 10000000`` for the uniform generator)
 """
 
@@ -108,7 +108,13 @@ def main() -> int:
     ensure_log(
         path, source=args.source, events=args.events, partnerships=args.partnerships
     )
-    command = [sys.executable, __file__, "--measure", str(path)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.indicators_scale",
+        "--measure",
+        str(path),
+    ]
     if args.drift:
         command.append("--drift")
     if args.partitions:

@@ -17,11 +17,13 @@ Rules come from the ``[alerts]`` table of a TOML file; defaults::
 
     [alerts.status_crossing]    # status falls (aligned > at_risk > disorder)
     enabled = true
+    smoothing_windows = 3       # settled status: median level of the last 3 windows
     cooldown_days = 90
 
-    [alerts.process_drift]      # DFG of a window vs the previous windows'
+    [alerts.process_drift]      # DFG of a window vs the previous windows', same stage
     enabled = true
     threshold = 0.5             # total variation distance of edge frequencies
+    alpha = 0.01                # and a chi-square test of homogeneity significant at alpha
     baseline_windows = 3        # non-overlapping previous windows compared with
     min_edges = 10              # directly-follows pairs needed on each side
     cooldown_days = 90
@@ -91,11 +93,12 @@ class ScoreDriftRule(BaseModel):
 
 
 class StatusCrossingRule(BaseModel):
-    """Alert when the status falls to a worse level."""
+    """Alert when the settled status falls to a worse level (see engine.drift)."""
 
     model_config = _FROZEN
 
     enabled: bool = True
+    smoothing_windows: int = Field(default=3, ge=1)
     cooldown_days: float = Field(default=90.0, ge=0.0)
 
 
@@ -106,6 +109,7 @@ class ProcessDriftRule(BaseModel):
 
     enabled: bool = True
     threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    alpha: float = Field(default=0.01, gt=0.0, lt=1.0)
     baseline_windows: int = Field(default=3, ge=1)
     min_edges: int = Field(default=10, ge=1)
     cooldown_days: float = Field(default=90.0, ge=0.0)

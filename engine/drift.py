@@ -20,12 +20,27 @@ window's verdict never changes as the log grows:
   ``drop - delta`` to ``M_t - m_t``, so a sustained drop of ``d`` is detected
   after about ``threshold / (d - delta)`` windows. Cumulative sums, maxima and
   shifts over the partnership replace the per-partnership loop.
-* **Status crossing**: the status falls (aligned > at_risk > disorder) from one
-  scored window to the next.
-* **Process drift**: the total variation distance ``0.5 * sum |p - q|`` between
-  the edge frequencies ``p`` of a window's DFG and ``q`` of the previous
-  ``baseline_windows`` windows that do not overlap it, when both hold at least
-  ``min_edges`` directly-follows pairs.
+* **Status crossing**: the *settled* status falls (aligned > at_risk >
+  disorder): the median level of the last ``smoothing_windows`` (3) scored
+  windows, the upper one of two (k-out-of-n persistence). A single window
+  that caught only a few events (a quiet month, a conflict raised the day
+  before the window ends) used to read as a crossing; most false alarms on
+  partnerships that never drifted were such one-window dips.
+* **Process drift**: within each lifecycle stage, the window's directly-follows
+  pairs against those of the same stage in the previous ``baseline_windows``
+  windows that do not overlap it. A partnership moving from negotiation to
+  commitment to execution (or cycling back) changes its DFG by design
+  (DOMAIN.md, reference lifecycle); comparing across stages read every stage
+  change as a drift. Two conditions, as in the process-drift literature
+  (Bose et al. 2014; Maaradji et al. 2017, a statistical test of the two
+  populations rather than a raw distance): the effect size, the total
+  variation distance ``0.5 * sum |p - q|`` of the edge frequencies (weighted
+  over the stages measured), reaches ``threshold``; and Pearson's chi-square
+  test of homogeneity of the 2 x E table (window, baseline) x edges, summed
+  over those stages, is significant at ``alpha`` (Wilson-Hilferty normal
+  approximation). A window of a handful of pairs has a large TV distance
+  by chance alone; the test keeps it from firing. Both sides need at least
+  ``min_edges`` pairs.
 
 A detector fires at the first window of each run of windows where its
 condition holds (one alert per drift); :func:`engine.alerts.apply_cooldown`
@@ -35,18 +50,20 @@ then enforces the cool-down.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from engine import schema as s
-from engine.alerts import ALERT_SCHEMA, AlertRules, apply_cooldown
+from engine.alerts import ALERT_SCHEMA, AlertRules, StatusCrossingRule, apply_cooldown
 from engine.alignment import STATUS_RANK
 from engine.indicator_frames import (
     EVENT_KEY,
     assign_event_windows,
     prepare_indicator_events,
 )
+from engine.phases import assign_stages
 from engine.windows import (
     COMPLETE,
     PERIOD,
@@ -70,6 +87,7 @@ __all__ = [
 ]
 
 _PID = "partnership_id"
+_STAGE = "_stage"
 _ORDER = [_PID, WINDOW_INDEX]
 
 
@@ -137,26 +155,51 @@ def detect_score_drift(
     )
 
 
-def detect_status_crossings(indicators: pl.LazyFrame) -> pl.LazyFrame:
-    """Return windows whose status is worse than the previous scored window's."""
-    rank = pl.col("status").replace_strict(STATUS_RANK, return_dtype=pl.Int8)
-    previous = pl.col("status").shift(1).over(_PID, order_by=WINDOW_INDEX)
+def detect_status_crossings(
+    indicators: pl.LazyFrame, *, rule: StatusCrossingRule | None = None
+) -> pl.LazyFrame:
+    """Return windows where the partnership's settled status fell to a worse level.
+
+    The settled status of a scored window is the median level (aligned 2 >
+    at_risk 1 > disorder 0) of the last ``smoothing_windows`` scored windows,
+    the upper one when there are two (a k-out-of-n persistence rule: with 3,
+    a status holds once 2 of the last 3 windows show it or worse). A window
+    that happens to catch only a few events cannot raise a crossing alone;
+    a sustained fall is reported one window later. With
+    ``smoothing_windows = 1`` it is the raw status.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> st = ["aligned", "aligned", "disorder", "aligned", "at_risk", "at_risk"]
+    >>> t = [datetime(2020, 1, 1 + i, tzinfo=UTC) for i in range(6)]
+    >>> lf = pl.LazyFrame({"partnership_id": "p", "window_index": range(6),
+    ...     "period": "w", "window_start": t, "window_end": t, "status": st,
+    ...     "alignment_score": [0.9, 0.9, 0.1, 0.9, 0.5, 0.5], "complete": True})
+    >>> out = detect_status_crossings(lf).collect()
+    >>> out["window_start"].dt.day().to_list(), out["message"].to_list()[0][:34]
+    ([5], 'status fell from aligned to at_risk')
+    """
+    rule = rule or StatusCrossingRule()
+    level = pl.col("status").replace_strict(STATUS_RANK, return_dtype=pl.Int8)
+    settled = level.rolling_quantile(
+        0.5, interpolation="higher", window_size=rule.smoothing_windows, min_samples=1
+    ).over(_PID, order_by=WINDOW_INDEX)
+    names = {float(v): k for k, v in STATUS_RANK.items()}
+    previous = pl.col("_settled").shift(1).over(_PID, order_by=WINDOW_INDEX)
     previous_score = (
         pl.col("alignment_score").shift(1).over(_PID, order_by=WINDOW_INDEX)
     )
     return (
         _scored(indicators)
+        .with_columns(settled.alias("_settled"))
         .with_columns(
-            rank.alias("_rank"),
             previous.alias("_previous"),
             previous_score.alias("baseline"),
         )
         .filter(
             pl.col("_previous").is_not_null()
-            & (
-                pl.col("_rank")
-                < pl.col("_previous").replace_strict(STATUS_RANK, return_dtype=pl.Int8)
-            )
+            & (pl.col("_settled") < pl.col("_previous"))
         )
         .select(
             _PID,
@@ -168,8 +211,8 @@ def detect_status_crossings(indicators: pl.LazyFrame) -> pl.LazyFrame:
             "baseline",
             pl.format(
                 "status fell from {} to {} (alignment score {})",
-                "_previous",
-                "status",
+                pl.col("_previous").replace_strict(names, return_dtype=pl.String),
+                pl.col("_settled").replace_strict(names, return_dtype=pl.String),
                 pl.col("alignment_score").round(2),
             ).alias("message"),
         )
@@ -183,27 +226,51 @@ def _baseline_lag(windows: WindowSpec) -> int:
     return 1
 
 
-def compute_process_distance(
-    frame: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
-) -> pl.LazyFrame:
-    """Return per window the TV distance of its DFG to the previous windows'.
+def _stage_edges(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Return the prepared events and their directly-follows pairs with a stage.
 
-    Columns ``case:concept:name, window_index, distance, edges, baseline_edges``;
-    an edge belongs to the windows of its target event.
+    A pair belongs to the lifecycle stage of its target event
+    (:func:`engine.phases.assign_stages`: the recorded phase, else the
+    activity's stage, any-stage activities in the stage in force).
     """
     events = prepare_indicator_events(frame, by=None)
-    order = [s.TIMESTAMP, s.VERSION]
+    ordered = events.sort(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION)
     edges = (
-        events.sort(s.PARTNERSHIP_ID, *order)
+        assign_stages(ordered)
         .with_columns(
             pl.col(s.ACTIVITY).shift(1).over(s.PARTNERSHIP_ID).alias("_source")
         )
         .filter(pl.col("_source").is_not_null())
         .select(
-            EVENT_KEY, s.PARTNERSHIP_ID, "_source", pl.col(s.ACTIVITY).alias("_target")
+            EVENT_KEY,
+            s.PARTNERSHIP_ID,
+            pl.col("stage").fill_null("").alias(_STAGE),
+            "_source",
+            pl.col(s.ACTIVITY).alias("_target"),
         )
     )
-    key = [s.PARTNERSHIP_ID, WINDOW_INDEX, "_source", "_target"]
+    return events, edges
+
+
+def compute_process_distance(
+    frame: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
+) -> pl.LazyFrame:
+    """Return per window the TV distance of its DFG to the previous windows' of the same stage.
+
+    Columns ``case:concept:name, window_index, distance, edges,
+    baseline_edges``; an edge belongs to the windows and the lifecycle stage of
+    its target event. Per stage, the distance is the total variation distance
+    of the window's edge frequencies to those of the same stage in the
+    ``baseline_windows`` previous windows that do not overlap it; a stage is
+    measured when both sides hold at least ``min_edges`` pairs. The window's
+    distance is the mean over its measured stages weighted by the window's
+    pairs in each (null when none is measured); ``edges`` and
+    ``baseline_edges`` count the pairs of the measured stages (all the
+    window's pairs, and 0, when none is).
+    """
+    events, edges = _stage_edges(frame)
+    stage_key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE]
+    key = [*stage_key, "_source", "_target"]
     current = (
         assign_event_windows(edges, events=events, windows=windows)
         .group_by(key)
@@ -218,23 +285,52 @@ def compute_process_distance(
         .group_by(key)
         .agg(pl.col("_p").sum().alias("_q"))
     )
-    totals = [
-        pl.col("_p").sum().over(s.PARTNERSHIP_ID, WINDOW_INDEX).alias("edges"),
-        pl.col("_q").sum().over(s.PARTNERSHIP_ID, WINDOW_INDEX).alias("baseline_edges"),
-    ]
-    gap = (
-        pl.col("_p") / pl.col("edges") - pl.col("_q") / pl.col("baseline_edges")
-    ).abs()
-    return (
+    gap = (pl.col("_p") / pl.col("_n_p") - pl.col("_q") / pl.col("_n_q")).abs()
+    per_stage = (
         current.join(baseline, on=key, how="full", coalesce=True)
         .with_columns(pl.col("_p").fill_null(0), pl.col("_q").fill_null(0))
-        .with_columns(totals)
-        .group_by(s.PARTNERSHIP_ID, WINDOW_INDEX)
-        .agg(
-            (0.5 * gap.sum()).round(12).alias("distance"),
-            pl.col("edges").first(),
-            pl.col("baseline_edges").first(),
+        .with_columns(
+            pl.col("_p").sum().over(stage_key).alias("_n_p"),
+            pl.col("_q").sum().over(stage_key).alias("_n_q"),
         )
+        .filter(pl.col("_n_p") > 0)
+        .group_by(stage_key)
+        .agg(
+            (0.5 * gap.sum()).alias("_tv"),
+            _pearson_terms().sum().alias("_chi2"),
+            (pl.len() - 1).alias("_df"),
+            pl.col("_n_p").first(),
+            pl.col("_n_q").first(),
+        )
+    )
+    # A stage is compared when it is seen on both sides; the window is
+    # measured when its compared pairs and their baseline reach min_edges.
+    compared = pl.col("_n_q") > 0
+    weight = pl.when(compared).then(pl.col("_n_p"))
+    return per_stage.group_by(s.PARTNERSHIP_ID, WINDOW_INDEX).agg(
+        ((pl.col("_tv") * weight).sum() / weight.sum()).round(12).alias("distance"),
+        weight.sum().alias("edges"),
+        pl.col("_n_q").filter(compared).sum().alias("baseline_edges"),
+        _wilson_hilferty(
+            pl.col("_chi2").filter(compared).sum(),
+            pl.col("_df").filter(compared).sum(),
+        ).alias("z"),
+    )
+
+
+def _pearson_terms() -> pl.Expr:
+    """Per edge, its term of Pearson's chi-square for the 2 x E table (window, baseline)."""
+    n_p, n_q = pl.col("_n_p"), pl.col("_n_q")
+    gap = pl.col("_p") / n_p - pl.col("_q") / n_q
+    return n_p * n_q * gap * gap / (pl.col("_p") + pl.col("_q"))
+
+
+def _wilson_hilferty(chi2: pl.Expr, df: pl.Expr) -> pl.Expr:
+    """Return the standard normal deviate of a chi-square statistic (Wilson & Hilferty 1931)."""
+    k = df.cast(pl.Float64)
+    spread = 2.0 / (9.0 * k)
+    return pl.when(k > 0).then(
+        ((chi2 / k) ** (1.0 / 3.0) - (1.0 - spread)) / spread.sqrt()
     )
 
 
@@ -249,7 +345,12 @@ def detect_process_drift(
     measured = (pl.col("edges") >= rule.min_edges) & (
         pl.col("baseline_edges") >= rule.min_edges
     )
-    drifted = measured.fill_null(False) & (pl.col("distance") >= rule.threshold)
+    z_crit = NormalDist().inv_cdf(1.0 - rule.alpha)
+    drifted = (
+        measured.fill_null(False)
+        & (pl.col("distance") >= rule.threshold)
+        & (pl.col("z") > z_crit)
+    )
     return (
         grid.join(distance, on=[s.PARTNERSHIP_ID, WINDOW_INDEX], how="left")
         .rename({s.PARTNERSHIP_ID: _PID})
@@ -301,7 +402,7 @@ def detect_drift(
     if rules.score_drift.enabled:
         parts.append(detect_score_drift(lazy, rule=rules.score_drift))
     if rules.status_crossing.enabled:
-        parts.append(detect_status_crossings(lazy))
+        parts.append(detect_status_crossings(lazy, rule=rules.status_crossing))
     if rules.process_drift.enabled:
         parts.append(
             detect_process_drift(

@@ -7,7 +7,12 @@ from uuid import UUID
 import polars as pl
 import pytest
 
-from engine.alerts import AlertRules, ProcessDriftRule, ScoreDriftRule
+from engine.alerts import (
+    AlertRules,
+    ProcessDriftRule,
+    ScoreDriftRule,
+    StatusCrossingRule,
+)
 from engine.drift import (
     compute_process_distance,
     detect_drift,
@@ -125,19 +130,37 @@ def test_score_drift_is_per_partnership():
 def test_status_crossings_only_downwards():
     statuses = ["aligned", "at_risk", "aligned", "disorder", "disorder", "at_risk"]
     out = detect_status_crossings(
-        series([0.8, 0.5, 0.8, 0.1, 0.1, 0.5], statuses=statuses)
+        series([0.8, 0.5, 0.8, 0.1, 0.1, 0.5], statuses=statuses),
+        rule=StatusCrossingRule(smoothing_windows=1),
     ).collect()
     assert [(d - T0).days // 30 for d in out["window_start"]] == [1, 3]
     assert out["message"].to_list()[0].startswith("status fell from aligned to at_risk")
     assert out["baseline"].to_list() == pytest.approx([0.8, 0.8])
 
 
-def _process_log(switch_day, days=360, every=3):
+def test_status_crossing_needs_the_worse_status_to_persist():
+    # one window that caught few events cannot raise a crossing; a fall that
+    # holds in 2 of the last 3 windows does, once per level
+    statuses = ["aligned", "aligned", "disorder", "aligned", "aligned"]
+    statuses += ["at_risk", "at_risk", "disorder", "disorder"]
+    scores = [0.9, 0.9, 0.1, 0.9, 0.9, 0.5, 0.5, 0.1, 0.1]
+    out = detect_status_crossings(series(scores, statuses=statuses)).collect()
+    assert [(d - T0).days // 30 for d in out["window_start"]] == [6, 8]
+    assert out["message"].to_list()[0].startswith("status fell from aligned to at_risk")
+    assert (
+        out["message"].to_list()[1].startswith("status fell from at_risk to disorder")
+    )
+
+
+EXECUTION = ("start_action", "report_progress", "feedback_meeting")
+CHANGED = ("raise_conflict", "share_information", "resolve_conflict")
+NEGOTIATION = ("explore_expectations", "negotiate_terms", "share_information")
+
+
+def _process_log(switch_day, days=360, every=3, before=EXECUTION, after=CHANGED):
     events = []
     for i, day in enumerate(range(0, days, every)):
-        cycle = ("explore_expectations", "negotiate_terms", "share_information")
-        if day >= switch_day:
-            cycle = ("start_action", "report_progress", "feedback_meeting")
+        cycle = after if day >= switch_day else before
         events.append(
             NewEvent(
                 event_id=UUID(int=i + 1),
@@ -173,6 +196,38 @@ def test_process_drift_fires_once_when_the_process_changes():
     # the first window holding enough new edges after day 180
     assert T0 + timedelta(days=90) <= start <= T0 + timedelta(days=180)
     assert out["value"].item() >= 0.5
+
+
+def test_process_drift_ignores_a_lifecycle_stage_change():
+    # negotiation activities, then execution ones: the reference lifecycle
+    # moving on (its order is the rules' business), not a process drift
+    spec = RollingWindows(timedelta(days=90), timedelta(days=30))
+    log = _process_log(180, before=NEGOTIATION, after=EXECUTION)
+    out = detect_process_drift(log.lazy(), windows=spec, rule=ProcessDriftRule())
+    assert out.collect().is_empty()
+
+
+def test_process_drift_needs_a_significant_change():
+    # every 30 days: a window of 3 pairs cannot differ significantly from its
+    # baseline, however different its pairs look
+    spec = RollingWindows(timedelta(days=90), timedelta(days=30))
+    sparse = _process_log(180, every=30)
+    loose = ProcessDriftRule(min_edges=1)
+    out = compute_process_distance(sparse.lazy(), windows=spec, rule=loose).collect()
+    assert out["distance"].max() >= 0.5
+    assert (
+        detect_process_drift(sparse.lazy(), windows=spec, rule=loose)
+        .collect()
+        .is_empty()
+    )
+    assert (
+        detect_process_drift(
+            sparse.lazy(), windows=spec, rule=ProcessDriftRule(min_edges=1, alpha=0.99)
+        )
+        .collect()
+        .height
+        >= 1
+    )
 
 
 def test_detect_drift_applies_cooldown_and_disabled_rules():
