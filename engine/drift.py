@@ -177,7 +177,7 @@ def detect_status_crossings(
     ...     "period": "w", "window_start": t, "window_end": t, "status": st,
     ...     "alignment_score": [0.9, 0.9, 0.1, 0.9, 0.5, 0.5], "complete": True})
     >>> out = detect_status_crossings(lf).collect()
-    >>> out["window_start"].dt.day().to_list(), out["message"].to_list()[0][:34]
+    >>> out["window_start"].dt.day().to_list(), out["message"].to_list()[0][:35]
     ([5], 'status fell from aligned to at_risk')
     """
     rule = rule or StatusCrossingRule()
