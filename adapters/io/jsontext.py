@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from engine import schema as s
 
@@ -139,6 +141,76 @@ def _value_json(long: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _sorted_fragments(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
+    """Return ``(index, f)``: one ``"key":value`` text per attribute, in JSON order.
+
+    Rows are sorted by (index, key) through one integer per row (the key's
+    rank among the sorted keys is its code in an Enum of them); a key given
+    twice for one index keeps its last value.
+    """
+    keys = long.select(pl.col("key").unique().sort()).to_series()
+    encoded = keys.to_frame().select(json_string_expr(pl.col("key"))).to_series()
+    code = pl.col("key").cast(pl.Enum(keys.to_list())).to_physical().cast(pl.Int64)
+    slot = pl.col(index).cast(pl.Int64) * max(keys.len(), 1) + code
+    long = long.with_columns(slot.alias("slot"), code.alias("code"))
+    repeated = long.select(pl.col("slot").is_duplicated().any()).item()
+    if repeated:
+        long = long.with_row_index("order")
+    typed = _value_json(long).sort(["slot", "order"] if repeated else "slot")
+    if repeated:
+        same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
+        typed = typed.filter(~same_as_next.fill_null(value=False))
+    return typed.select(
+        index,
+        pl.concat_str(
+            [pl.lit(encoded).gather(pl.col("code")), pl.lit(":"), pl.col("vj")]
+        ).alias("f"),
+    )
+
+
+def _join_runs(fragments: pl.DataFrame, *, index: str) -> pl.DataFrame:
+    """Return ``(index, attributes)``: each run of one index joined as a JSON object.
+
+    The runs are contiguous, so each object is a contiguous range of one
+    text buffer holding ``{f1,f2}{f3}...``: the result shares that buffer
+    and only gets new offsets (no per-row or per-group step).
+    """
+    idx = fragments.get_column(index)
+    first = idx.ne_missing(idx.shift(1)).fill_null(value=True)
+    last = idx.ne_missing(idx.shift(-1)).fill_null(value=True)
+    text = fragments.select(
+        pl.concat_str(
+            [
+                pl.when(first).then(pl.lit("{")).otherwise(pl.lit(",")),
+                pl.col("f"),
+                pl.when(last).then(pl.lit("}")).otherwise(pl.lit("")),
+            ]
+        )
+    ).to_series()
+    array = text.to_arrow().cast(pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    width = np.dtype(np.int64).itemsize
+    offsets = np.frombuffer(
+        array.buffers()[1],
+        dtype=np.int64,
+        count=len(array) + 1,
+        offset=array.offset * width,
+    )
+    starts = np.append(np.flatnonzero(first.to_numpy()), len(array))
+    joined = pa.LargeStringArray.from_buffers(
+        starts.size - 1,
+        pa.py_buffer(np.ascontiguousarray(offsets[starts])),
+        array.buffers()[2],
+    )
+    return pl.DataFrame(
+        {
+            index: idx.filter(first),
+            s.ATTRIBUTES: pl.Series(pl.from_arrow(joined), dtype=pl.String),
+        }
+    )
+
+
 def attributes_from_long(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
     """Return ``(index, attributes)``: one canonical JSON object per index value.
 
@@ -152,6 +224,11 @@ def attributes_from_long(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
     index
         The column naming the event.
 
+    Returns
+    -------
+    polars.DataFrame
+        One row per index value that has attributes, in ascending index order.
+
     Examples
     --------
     >>> long = pl.DataFrame({"e": [0, 0, 0, 1], "key": ["b", "a", "b", "a"],
@@ -163,41 +240,4 @@ def attributes_from_long(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
     long = long.filter(pl.col("value").is_not_null())
     if long.is_empty():
         return long.select(index, pl.lit(None, pl.String).alias(s.ATTRIBUTES))
-    keys = long.select(pl.col("key").unique().sort()).to_series()
-    encoded = keys.to_frame().select(json_string_expr(pl.col("key"))).to_series()
-    rank = {k: i for i, k in enumerate(keys.to_list())}
-    # One integer per (event, key): sorting on it puts keys in canonical order.
-    slot = pl.col(index).cast(pl.Int64) * max(len(rank), 1) + pl.col(
-        "key"
-    ).replace_strict(rank, return_dtype=pl.Int64)
-    long = long.with_columns(
-        slot.alias("slot"),
-        pl.col("key")
-        .replace_strict(
-            dict(zip(keys.to_list(), encoded.to_list(), strict=True)),
-            return_dtype=pl.String,
-        )
-        .alias("kj"),
-    )
-    repeated = long.select(pl.col("slot").is_duplicated().any()).item()
-    if repeated:
-        long = long.with_row_index("order")
-    fragments = _value_json(long).select(
-        index,
-        "slot",
-        *(["order"] if repeated else []),
-        pl.concat_str(["kj", pl.lit(":"), "vj"]).alias("f"),
-    )
-    fragments = fragments.sort(["slot", "order"] if repeated else "slot")
-    same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
-    return (
-        fragments.filter(~same_as_next.fill_null(value=False))
-        .group_by(index, maintain_order=True)
-        .agg(pl.col("f"))
-        .select(
-            index,
-            pl.concat_str([pl.lit("{"), pl.col("f").list.join(","), pl.lit("}")]).alias(
-                s.ATTRIBUTES
-            ),
-        )
-    )
+    return _join_runs(_sorted_fragments(long, index=index), index=index)
