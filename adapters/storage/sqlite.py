@@ -6,19 +6,22 @@ every write runs :func:`engine.recording.plan_append` inside one
 writes the rows the plan returns. Reads come back through Arrow (ADBC) and are
 decoded with polars expressions, then upcast (:mod:`engine.upcasting`).
 
-The table layout is in :mod:`adapters.storage._sqlite_schema`; bulk writes
-bulk-load the encoded frame through ADBC (in C, no Python object per row)
-into the three tables, each sorted by its own key first.
+The table layout is in :mod:`adapters.storage._sqlite_schema`. Every event
+gets key rows (``event_ids``, ``streams``: uniqueness, heads, hashes), each
+bulk-loaded through ADBC (in C, no Python object per row) sorted by its own
+key. Its payload goes to columnar segments for batches of ``seal_events`` or
+more (:mod:`adapters.storage._sqlite_segments`), else to rows of ``events``
+until sealed. A read is the segments it needs, decoded as Arrow buffers and
+filtered in polars, plus the rows past the last segment
+(:mod:`adapters.storage._sqlite_selection`), in one read transaction.
 
-Performance notes (2 shared cores, ``benchmarks/store_ratios.py``): a
-``sqlite3.executemany`` of the 17 columns costs about 9 us per event before any
-index (Python binds each value), several times the ADBC ingest; inserting
-random UUIDs into an index in position order costs more than the table itself,
-hence the separately sorted ``event_ids``/``streams`` tables. What remains is
-the per-event SHA-256 work of :func:`engine.recording.plan_append` (about 40%
-of an ingest), SQLite's own row encoding, and the WAL fsync. Reads are bound by
-SQLite decoding one value at a time (about 0.1-0.2 us per value, 17 per event)
-and by building the event frame's strings (UUIDs, hex hashes).
+Performance notes (2 cores, ``benchmarks/store_ratios.py``): a row read is
+bound by SQLite decoding one value at a time (17 per event) and by rebuilding
+strings, hence the segments; a segment read is bound by copying the BLOB out
+of SQLite's pages and by zstd. An ingest is bound by the per-event SHA-256
+work of :func:`engine.recording.plan_append` (content and chain hashes), the
+key-table loads, and the WAL commit and checkpoint (every byte is written
+twice, hence zstd).
 
 Examples
 --------
