@@ -21,6 +21,7 @@ row path decodes to; ``verify`` checks that this stays true.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Final
 
 import polars as pl
@@ -30,9 +31,11 @@ import pyarrow.ipc as ipc
 from engine import schema as s
 
 __all__ = [
+    "CACHE_EVENTS",
     "SEAL_EVENTS",
     "SEGMENT_FORMAT",
     "SEGMENT_MAX_EVENTS",
+    "SegmentCache",
     "decode_segment",
     "encode_segment",
     "split_into_segments",
@@ -46,6 +49,8 @@ SEGMENT_MAX_EVENTS: Final = 1 << 18
 # Row-stored events past the last segment that trigger sealing; also the
 # smallest batch written straight to segments.
 SEAL_EVENTS: Final = 4096
+# Decoded segments kept in memory per store handle, in events.
+CACHE_EVENTS: Final = 1 << 21
 
 
 _OPTIONS: Final = ipc.IpcWriteOptions(compression=pa.Codec("zstd", 1))
@@ -84,3 +89,36 @@ def split_into_segments(frame: pl.DataFrame) -> list[pl.DataFrame]:
         frame.slice(offset, SEGMENT_MAX_EVENTS)
         for offset in range(0, frame.height, SEGMENT_MAX_EVENTS)
     ]
+
+
+class SegmentCache:
+    """Decoded segments by first position; the least recently used go first.
+
+    Segments never change once written, so a decoded one stays right for the
+    life of the handle: a process that reads the same history again (``watch``
+    re-reading the partnerships a new event touched) decodes it once. Frames
+    share their buffers with whoever received them, so a hit costs no copy.
+    ``verify`` bypasses the cache: it must read what is on disk.
+    """
+
+    def __init__(self, max_events: int = CACHE_EVENTS) -> None:
+        self._max_events = max_events
+        self._events = 0
+        self._frames: OrderedDict[int, pl.DataFrame] = OrderedDict()
+
+    def get(self, first_position: int) -> pl.DataFrame | None:
+        """Return the cached segment starting at ``first_position``, if any."""
+        frame = self._frames.get(first_position)
+        if frame is not None:
+            self._frames.move_to_end(first_position)
+        return frame
+
+    def put(self, first_position: int, frame: pl.DataFrame) -> None:
+        """Keep a decoded segment, evicting the least recently used beyond the cap."""
+        if frame.height > self._max_events or first_position in self._frames:
+            return
+        self._frames[first_position] = frame
+        self._events += frame.height
+        while self._events > self._max_events:
+            _, evicted = self._frames.popitem(last=False)
+            self._events -= evicted.height

@@ -72,6 +72,7 @@ from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA, STORE_FORMAT
 from adapters.storage._sqlite_segments import (
     SEAL_EVENTS,
     SEGMENT_FORMAT,
+    SegmentCache,
     decode_segment,
     encode_segment,
     split_into_segments,
@@ -164,6 +165,7 @@ class SqliteEventStore:
             msg = f"seal_events must be at least 1, got {seal_events}"
             raise ValueError(msg)
         self._seal_events = seal_events
+        self._cache = SegmentCache()
         self._path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
@@ -420,9 +422,13 @@ class SqliteEventStore:
         )
 
     def _segments(
-        self, where: str = "", parameters: tuple[Any, ...] = ()
+        self, where: str = "", parameters: tuple[Any, ...] = (), *, cached: bool = True
     ) -> list[pl.DataFrame]:
-        """Return the decoded segments selected by ``where``, in position order."""
+        """Return the decoded segments selected by ``where``, in position order.
+
+        With ``cached``, decoded segments come from and go to the handle's
+        :class:`SegmentCache`; without, every one is read from the file.
+        """
         firsts = self._conn.fetch_rows(
             f"SELECT g.first_position FROM segments g "
             f"{f'WHERE {where}' if where else ''} ORDER BY g.first_position",
@@ -430,10 +436,15 @@ class SqliteEventStore:
         )
         frames = []
         for (first,) in firsts:
-            data = self._conn.fetch_blob(
-                "SELECT data FROM segments WHERE first_position = ?", (first,)
-            )
-            frames.append(decode_segment(data))
+            frame = self._cache.get(first) if cached else None
+            if frame is None:
+                data = self._conn.fetch_blob(
+                    "SELECT data FROM segments WHERE first_position = ?", (first,)
+                )
+                frame = decode_segment(data)
+                if cached:
+                    self._cache.put(first, frame)
+            frames.append(frame)
         return frames
 
     def _read(self, selection: Selection) -> pl.DataFrame:
@@ -525,7 +536,7 @@ class SqliteEventStore:
             try:
                 parts = [
                     part.with_columns(pl.lit(index, pl.UInt32).alias("_segment"))
-                    for index, part in enumerate(self._segments())
+                    for index, part in enumerate(self._segments(cached=False))
                 ]
             except (pl.exceptions.PolarsError, OSError) as e:
                 msg = f"{self._path}: a segment cannot be decoded: {e}"

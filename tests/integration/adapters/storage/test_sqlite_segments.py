@@ -222,3 +222,27 @@ def test_single_events_stay_readable_before_and_after_sealing(tmp_path):
         assert store.read_all()[s.VERSION].to_list() == list(range(1, n + 1))
     assert store.verify().ok
     store.close()
+
+
+def test_segment_cache_keeps_the_most_recent_within_its_cap():
+    cache = _sqlite_segments.SegmentCache(max_events=10)
+    frames = {first: pl.DataFrame({"x": range(4)}) for first in (1, 5, 9)}
+    cache.put(1, frames[1])
+    cache.put(5, frames[5])
+    assert cache.get(1) is frames[1]  # 1 is now the most recent
+    cache.put(9, frames[9])  # 12 events > 10: the least recent (5) goes
+    assert cache.get(5) is None
+    assert cache.get(1) is frames[1]
+    assert cache.get(9) is frames[9]
+    cache.put(20, pl.DataFrame({"x": range(11)}))  # larger than the cap: not kept
+    assert cache.get(20) is None
+
+
+def test_cached_reads_equal_fresh_reads(pair):
+    _, segmented, path = pair
+    first = segmented.to_frame(partnerships=["p1"])
+    again = segmented.to_frame(partnerships=["p1"])
+    fresh = SqliteEventStore(path, clock=TickingClock(), seal_events=4)
+    assert_frame_equal(again, first)
+    assert_frame_equal(fresh.to_frame(partnerships=["p1"]), first)
+    fresh.close()
