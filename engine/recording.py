@@ -129,6 +129,42 @@ class AppendPlan:
         )
 
 
+def _number_streams(
+    fresh: pl.DataFrame,
+    *,
+    heads: pl.DataFrame,
+    next_position: int,
+    recorded_at: datetime,
+) -> pl.DataFrame:
+    """Return ``fresh`` sorted by (partnership, input order), numbered.
+
+    Versions continue each stream from its head in input order; positions
+    continue the global order in input order. One stable sort by partnership
+    and a running row count per run of equal partnerships, no window join.
+    """
+    ordered = fresh.with_row_index("_order").sort(s.PARTNERSHIP_ID, maintain_order=True)
+    if heads.is_empty():
+        base: pl.Expr = pl.lit(0, pl.Int64)
+    else:
+        ordered = ordered.join(
+            heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")),
+            on=s.PARTNERSHIP_ID,
+            how="left",
+            maintain_order="left",
+        )
+        base = pl.col("_base").fill_null(0)
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = (row == 0) | (
+        pl.col(s.PARTNERSHIP_ID) != pl.col(s.PARTNERSHIP_ID).shift(1)
+    )
+    first_row = pl.when(starts).then(row).forward_fill()
+    return ordered.with_columns(
+        (base + row - first_row + 1).alias(s.VERSION),
+        (pl.col("_order").cast(pl.Int64) + next_position).alias(s.POSITION),
+        pl.lit(recorded_at).cast(pl.Datetime("us", "UTC")).alias(s.RECORDED_AT),
+    )
+
+
 def plan_append(
     batch: pl.DataFrame,
     *,
@@ -177,24 +213,8 @@ def plan_append(
         if not existing.is_empty()
         else pl.Series(s.EVENT_ID, [], pl.String)
     )
-    numbered = (
-        fresh.with_row_index("_order")
-        .join(
-            heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")),
-            on=s.PARTNERSHIP_ID,
-            how="left",
-        )
-        .with_columns(
-            (
-                pl.col("_base").fill_null(0)
-                + pl.int_range(1, pl.len() + 1).over(
-                    s.PARTNERSHIP_ID, order_by="_order"
-                )
-            ).alias(s.VERSION),
-            (pl.col("_order").cast(pl.Int64) + next_position).alias(s.POSITION),
-            pl.lit(recorded_at).cast(pl.Datetime("us", "UTC")).alias(s.RECORDED_AT),
-        )
-        .sort(s.PARTNERSHIP_ID, s.VERSION)
+    numbered = _number_streams(
+        fresh, heads=heads, next_position=next_position, recorded_at=recorded_at
     )
     head_hashes = dict(zip(heads[s.PARTNERSHIP_ID], heads[s.HASH], strict=True))
     chained = numbered.with_columns(
