@@ -43,6 +43,7 @@ __all__ = [
     "discover_dfg",
     "find_dfg_edges",
     "group_cases",
+    "order_cases",
 ]
 
 EDGE_SCHEMA = pl.Schema(
@@ -86,6 +87,59 @@ class DirectlyFollowsGraph:
         }
 
 
+def order_cases(
+    events: pl.DataFrame,
+    *,
+    timestamp: str = s.TIMESTAMP,
+    case_key: pl.Series,
+) -> pl.Series | None:
+    """Return the row order that groups ``events`` by case in stable time order.
+
+    ``None`` means the events are already in that order. Cases come in
+    ``case_key`` order and within a case the order is that of
+    :func:`engine.variants.order_events` (timestamp, ties in row order), as
+    long as no two cases share a key; :func:`group_cases` checks that (with
+    shared keys, events of one case may also be out of time order here).
+
+    Two stable single-column sorts on integers (timestamp, then ``case_key``,
+    e.g. a 64-bit hash of the case id) are several times faster than sorting
+    the case strings. A frame already in time order (a store read: an O(n)
+    check) needs only the second: a stable sort by case keeps each case's
+    events in time order, ties in row order.
+
+    Parameters
+    ----------
+    events
+        Events of any number of cases.
+    timestamp
+        Name of the timestamp column.
+    case_key
+        One integer per row, equal for rows of the same case.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"case:concept:name": ["b", "a", "b"], "time:timestamp": [1, 1, 2]})
+    >>> order_cases(df, case_key=pl.Series([7, 3, 7])).to_list()
+    [1, 0, 2]
+    >>> order_cases(df[[1, 0, 2]], case_key=pl.Series([3, 7, 7])) is None
+    True
+    """
+    times = events[timestamp]
+    if times.is_sorted():
+        if case_key.is_sorted():  # already grouped, in key order
+            return None
+        return events.select(pl.arg_sort_by(case_key, maintain_order=True)).to_series()
+    new_key = (case_key != case_key.shift(1)).fill_null(value=True)
+    backwards = (times < times.shift(1)) & ~new_key
+    # Already grouped (XES files, simulator output): as many key runs as keys
+    # means contiguous keys; no sort needed if time-ordered within them.
+    if new_key.sum() == case_key.n_unique() and not backwards.any():
+        return None
+    keys = pl.DataFrame({"_t": times, "_k": case_key}).with_row_index("_i")
+    return keys.sort("_t", maintain_order=True).sort("_k", maintain_order=True)["_i"]
+
+
 def group_cases(
     events: pl.DataFrame,
     *,
@@ -95,13 +149,9 @@ def group_cases(
 ) -> pl.DataFrame:
     """Return ``events`` with each case's events contiguous, in stable time order.
 
-    Within a case the order is that of :func:`engine.variants.order_events`
-    (timestamp, ties in row order); the cases themselves come in ``case_key``
-    order. Two stable single-column sorts on integers (timestamp, then
-    ``case_key``, e.g. a 64-bit hash of the case id) are several times faster
-    than sorting the case strings; if two cases share a key (their events
-    would interleave) the exact string sort is used instead. Events that are
-    already grouped by case and time-ordered are returned as they are.
+    The order is that of :func:`order_cases`; if two cases share a key (their
+    events would interleave) the exact string sort is used instead. Events
+    that are already grouped by case and time-ordered are returned as they are.
 
     Parameters
     ----------
@@ -124,19 +174,18 @@ def group_cases(
     >>> group_cases(df[[2, 0, 1, 3]], case_key=pl.Series([7, 7, 3, 3]))["n"].to_list()
     [2, 0, 1, 3]
     """
-    new_case = (events[case] != events[case].shift(1)).fill_null(value=True)
-    backwards = (events[timestamp] < events[timestamp].shift(1)) & ~new_case
-    # Already grouped (XES files, simulator output): as many case runs as keys
-    # means contiguous, collision-free cases; no sort needed if time-ordered.
-    if new_case.sum() == case_key.n_unique() and not backwards.any():
-        return events
-    keys = pl.DataFrame({"_t": events[timestamp], "_k": case_key}).with_row_index("_i")
-    order = keys.sort("_t", maintain_order=True).sort("_k", maintain_order=True)
-    grouped = events[order["_i"]]
-    same_key = order["_k"] == order["_k"].shift(1)
-    if (same_key & (grouped[case] != grouped[case].shift(1))).any():
+    order = order_cases(events, timestamp=timestamp, case_key=case_key)
+    grouped = events if order is None else events[order]
+    keys = case_key if order is None else case_key.gather(order)
+    if _keys_collide(grouped[case], keys):
         return events.sort([case, timestamp], maintain_order=True)
     return grouped
+
+
+def _keys_collide(cases: pl.Series, keys: pl.Series) -> bool:
+    """Tell whether two different cases share a key in a grouped key column."""
+    same_key = keys == keys.shift(1)
+    return bool((same_key & (cases != cases.shift(1))).any())
 
 
 def find_dfg_edges(
@@ -145,15 +194,20 @@ def find_dfg_edges(
     case: str = s.PARTNERSHIP_ID,
     activity: str = s.ACTIVITY,
     timestamp: str = s.TIMESTAMP,
+    performance: bool = True,
 ) -> pl.LazyFrame:
     """Return the DFG edges (:data:`EDGE_SCHEMA`) of an ordered event frame.
 
     Parameters
     ----------
     ordered
-        Events sorted by :func:`engine.variants.order_events`.
+        Events sorted by :func:`engine.variants.order_events` (or grouped by
+        :func:`group_cases`).
     case, activity, timestamp
         Names of the case, activity and timestamp columns.
+    performance
+        Also the mean and median seconds of each edge; ``False`` leaves them
+        null and the timestamp unread (a frequency DFG, as ``pm4py.discover_dfg``).
 
     Examples
     --------
@@ -163,26 +217,36 @@ def find_dfg_edges(
     >>> find_dfg_edges(lf.with_columns(pl.col("time:timestamp").cast(pl.Datetime("us")))
     ...                ).collect().rows()
     [('a', 'a', 1, 2.0, 2.0)]
+    >>> find_dfg_edges(lf, performance=False).collect().rows()
+    [('a', 'a', 1, None, None)]
     """
-    seconds = (
-        pl.col(timestamp).shift(-1) - pl.col(timestamp)
-    ).dt.total_microseconds() / 1_000_000
     pairs = ordered.select(
         pl.col(activity).alias("source"),
         pl.col(activity).shift(-1).alias("target"),
-        seconds.alias("seconds"),
+        *(
+            [(pl.col(timestamp).shift(-1) - pl.col(timestamp)).alias("_delta")]
+            if performance
+            else []
+        ),
         (pl.col(case) == pl.col(case).shift(-1)).alias("_same_case"),
     ).filter(pl.col("_same_case"))
-    return (
-        pairs.group_by("source", "target")
-        .agg(
+    if performance:
+        seconds = pl.col("_delta").dt.total_microseconds() / 1_000_000
+        edges = pairs.group_by("source", "target").agg(
             pl.len().cast(pl.Int64).alias("count"),
-            pl.col("seconds").mean().alias("mean_seconds"),
-            pl.col("seconds").median().alias("median_seconds"),
+            seconds.mean().alias("mean_seconds"),
+            seconds.median().alias("median_seconds"),
         )
-        .sort(["count", "source", "target"], descending=[True, False, False])
-        .cast(EDGE_SCHEMA)
-    )
+    else:
+        none = pl.lit(None, pl.Float64)
+        edges = (
+            pairs.group_by("source", "target")
+            .len("count")
+            .with_columns(none.alias("mean_seconds"), none.alias("median_seconds"))
+        )
+    return edges.sort(
+        ["count", "source", "target"], descending=[True, False, False]
+    ).cast(EDGE_SCHEMA)
 
 
 def _count_boundary_activities(
@@ -256,11 +320,13 @@ def discover_dfg(
     case: str = s.PARTNERSHIP_ID,
     activity: str = s.ACTIVITY,
     timestamp: str = s.TIMESTAMP,
+    performance: bool = True,
 ) -> DirectlyFollowsGraph:
     """Return the DFG of one partnership, a set of them, or the whole log.
 
-    This is a collect boundary: the events are collected once, grouped by
-    case with :func:`group_cases`, and the three parts computed from them.
+    This is a collect boundary: the events are collected once, ordered by
+    case with :func:`order_cases` (cases told apart by a 64-bit hash of their
+    id, checked exact), and the three parts computed from that order.
 
     Parameters
     ----------
@@ -270,6 +336,9 @@ def discover_dfg(
         Restrict to these case ids; ``None`` keeps every case.
     case, activity, timestamp
         Names of the case, activity and timestamp columns.
+    performance
+        Also the mean and median seconds of each edge (``False``: null, a
+        frequency DFG like ``pm4py.discover_dfg``, computed faster).
 
     Examples
     --------
@@ -283,17 +352,44 @@ def discover_dfg(
     if partnerships is not None:
         frame = frame.filter(pl.col(case).is_in(list(partnerships)))
     events = frame.select(case, activity, timestamp).collect()
-    ordered = group_cases(
-        events, case=case, timestamp=timestamp, case_key=events[case].hash()
-    ).lazy()
+    ordered = _order_by_case_key(events, case=case, timestamp=timestamp).lazy()
     edges, starts, ends = pl.collect_all(
         [
-            find_dfg_edges(ordered, case=case, activity=activity, timestamp=timestamp),
-            count_start_activities(ordered, case=case, activity=activity),
-            count_end_activities(ordered, case=case, activity=activity),
+            find_dfg_edges(
+                ordered,
+                case=_CASE_KEY,
+                activity=activity,
+                timestamp=timestamp,
+                performance=performance,
+            ),
+            count_start_activities(ordered, case=_CASE_KEY, activity=activity),
+            count_end_activities(ordered, case=_CASE_KEY, activity=activity),
         ],
         engine="in-memory",
     )
     return DirectlyFollowsGraph(
         edges=edges, start_activities=starts, end_activities=ends
     )
+
+
+_CASE_KEY = "__case_key"
+
+
+def _order_by_case_key(
+    events: pl.DataFrame, *, case: str, timestamp: str
+) -> pl.DataFrame:
+    """Return ``events`` grouped by case, the case column replaced by a key.
+
+    The key is a 64-bit hash of the case id: integer comparisons, and only
+    the key, activity and timestamp columns are gathered. If two cases share
+    a key, the exact string sort is used and the key is the case id itself.
+    """
+    key = events[case].hash()
+    order = order_cases(events, timestamp=timestamp, case_key=key)
+    cases = events[case] if order is None else events[case].gather(order)
+    keys = key if order is None else key.gather(order)
+    if _keys_collide(cases, keys):
+        ordered = events.sort([case, timestamp], maintain_order=True)
+        return ordered.rename({case: _CASE_KEY})
+    rest = events.drop(case)
+    return (rest if order is None else rest[order]).with_columns(keys.alias(_CASE_KEY))

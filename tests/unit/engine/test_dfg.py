@@ -79,6 +79,25 @@ def test_dfg_matches_naive_oracle(events):
     assert dict(dfg.end_activities.iter_rows()) == ends
 
 
+@settings(max_examples=60, deadline=None)
+@given(events_strategy)
+def test_frequency_dfg_of_a_time_ordered_log_matches_naive_oracle(events):
+    # A store read: events in global time order (ties in their row order).
+    timed = sorted(events, key=lambda e: e[2])
+    dfg = discover_dfg(to_frame(timed), performance=False)
+    edges, starts, ends = naive_dfg(timed)
+    assert {(r["source"], r["target"]): r["count"] for r in dfg.edges.to_dicts()} == {
+        key: count for key, (count, _, _) in edges.items()
+    }
+    assert dfg.edges.select("mean_seconds", "median_seconds").null_count().row(0) == (
+        dfg.edges.height,
+        dfg.edges.height,
+    )
+    assert dfg.edges.schema == EDGE_SCHEMA
+    assert dict(dfg.start_activities.iter_rows()) == starts
+    assert dict(dfg.end_activities.iter_rows()) == ends
+
+
 @settings(max_examples=25, deadline=None)
 @given(events_strategy, st.sets(st.sampled_from(["p", "q", "x"])))
 def test_dfg_of_selected_partnerships_is_dfg_of_their_events(events, selected):

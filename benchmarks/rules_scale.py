@@ -1,0 +1,109 @@
+"""Time and peak memory of all seven deviation rules over about 10M events.
+
+Simulates mixed-profile partnerships once (``adapters.simulation``, written to
+Parquet with the ground truth and cached), then measures in a fresh process,
+so that generation does not count: reading the Parquet file, then
+:func:`engine.rules.detect_deviations` with the default thresholds, best of
+``--repeat`` runs, with the time of each rule alone (``--per-rule``). Prints
+seconds, the process's peak resident memory (``ru_maxrss``), and the lowest
+precision and recall against the simulator's truth (target 20 s).
+
+Run: ``.venv/bin/python -m benchmarks.rules_scale --events 10000000``
+(``--order time`` sorts the events by timestamp first, as a store read does)
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from adapters.simulation import iter_simulation, write_simulation
+from engine import schema as s
+from engine.rules import RULES, RuleThresholds, detect_deviations
+from engine.rules.scoring import score_deviations
+
+TARGET_SECONDS = 20.0
+EVENTS_PER_PARTNERSHIP = 75  # the simulator's default mix averages ~75-85 events
+
+
+def ensure_log(folder: Path, *, partnerships: int) -> None:
+    """Simulate ``partnerships`` (seed 5) into ``folder`` unless already there."""
+    if (folder / "truth_deviations.parquet").exists():
+        return
+    start = datetime(2012, 1, 1, tzinfo=UTC)
+    write_simulation(
+        iter_simulation(partnerships=partnerships, seed=5, start=start), folder
+    )
+
+
+def measure(folder: Path, *, repeat: int, per_rule: bool, order: str) -> int:
+    """Run the rules over the log in ``folder``; print time, peak RSS, accuracy."""
+    t0 = time.perf_counter()
+    events = pl.read_parquet(folder / "events.parquet")
+    if order == "time":
+        events = events.sort(s.TIMESTAMP, maintain_order=True)
+    t1 = time.perf_counter()
+    thresholds = RuleThresholds()
+    best, found = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        found = detect_deviations(events, thresholds=thresholds)
+        best = min(best, time.perf_counter() - start)
+    assert found is not None
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(
+        f"events {events.height:,}, partnerships "
+        f"{events[s.PARTNERSHIP_ID].n_unique():,}, order {order}, "
+        f"deviations {found.height:,}"
+    )
+    print(f"read parquet       {t1 - t0:7.2f} s")
+    print(
+        f"detect_deviations  {best:7.2f} s  best of {repeat} "
+        f"(target <= {TARGET_SECONDS:.0f} s)"
+    )
+    if per_rule:
+        for rule in RULES:
+            start = time.perf_counter()
+            detect_deviations(events, thresholds=thresholds, rules=[rule])
+            print(f"  {rule:<30} {time.perf_counter() - start:7.2f} s alone")
+    print(f"peak RSS           {peak_gib:7.2f} GiB")
+    truth = pl.read_parquet(folder / "truth_deviations.parquet")
+    scores = score_deviations(found, truth)
+    worst = scores.select(pl.min_horizontal("precision", "recall").min()).item()
+    print(f"lowest precision/recall over the 7 rules: {worst:.4f}")
+    return 0 if best <= TARGET_SECONDS else 1
+
+
+def main() -> int:
+    """Simulate (cached) then measure in a child process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--cache", type=Path, default=Path("/tmp"))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--per-rule", action="store_true")
+    parser.add_argument("--order", choices=["simulator", "time"], default="simulator")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure is not None:
+        return measure(
+            args.measure, repeat=args.repeat, per_rule=args.per_rule, order=args.order
+        )
+    partnerships = max(1, args.events // EVENTS_PER_PARTNERSHIP)
+    folder = args.cache / f"partnermine-rules-{partnerships}"
+    ensure_log(folder, partnerships=partnerships)
+    command = [sys.executable, "-m", "benchmarks.rules_scale", "--measure", str(folder)]
+    command += ["--repeat", str(args.repeat), "--order", args.order]
+    if args.per_rule:
+        command.append("--per-rule")
+    return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
