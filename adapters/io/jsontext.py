@@ -105,40 +105,41 @@ def attributes_from_columns_expr(columns: Mapping[str, pl.DataType]) -> pl.Expr:
 def _value_json(long: pl.DataFrame) -> pl.DataFrame:
     """Return ``long`` with ``vj``: each value as JSON text, typed by its kind.
 
-    Rows are grouped by what they need (order is restored by the caller's
-    sort), so each value goes through one encoder only.
+    One pass types the common values (integers, ``true``/``false``, strings
+    that need no escaping); the few others (floats, odd spellings, numbers
+    that do not parse, strings to escape) are encoded on their own rows and
+    put back in place. Row order is kept.
     """
     kind, value = pl.col("kind"), pl.col("value")
     as_int = value.cast(pl.Int64, strict=False)
+    textual = ~kind.is_in(["int", "float", "boolean"])
+    quick = (
+        pl.when(kind == "int")
+        .then(as_int.cast(pl.String))
+        .when(kind == "boolean")
+        .then(pl.when(value.is_in(["true", "false"])).then(value))
+        .when(textual & ~value.str.contains(r'["\\\x00-\x1f]'))
+        .then(pl.concat_str([pl.lit('"'), value, pl.lit('"')]))
+    )
+    out = long.with_columns(quick.alias("vj"))
+    rest = out.select(pl.col("vj").is_null().arg_true()).to_series()
+    if rest.is_empty():
+        return out
     as_float = value.cast(pl.Float64, strict=False)
     lowered = value.str.to_lowercase()
-    textual = ~kind.is_in(["int", "float", "boolean"])
-    escape = value.str.contains(r'["\\\x00-\x1f]')
-    subsets = [
-        long.filter(kind == "int").with_columns(
-            pl.when(as_int.is_not_null()).then(as_int.cast(pl.String)).alias("vj")
-        ),
-        long.filter(kind == "float").with_columns(
-            pl.when(as_float.is_finite()).then(as_float.cast(pl.String)).alias("vj")
-        ),
-        long.filter(kind == "boolean").with_columns(
-            pl.when(lowered.is_in(["true", "false"])).then(lowered).alias("vj")
-        ),
-        long.filter(textual & ~escape).with_columns(
-            pl.concat_str([pl.lit('"'), value, pl.lit('"')]).alias("vj")
-        ),
-    ]
-    typed = pl.concat(subsets)
-    # Numbers that do not parse, and strings that need escaping, are strings.
-    odd = pl.concat(
-        [typed.filter(pl.col("vj").is_null()).drop("vj"), long.filter(textual & escape)]
+    slow = (
+        out[rest]
+        .select(
+            pl.when((kind == "float") & as_float.is_finite())
+            .then(as_float.cast(pl.String))
+            .when((kind == "boolean") & lowered.is_in(["true", "false"]))
+            .then(lowered)
+            # Numbers that do not parse, and strings that need escaping.
+            .otherwise(json_string_expr(value))
+        )
+        .to_series()
     )
-    return pl.concat(
-        [
-            typed.filter(pl.col("vj").is_not_null()),
-            odd.with_columns(json_string_expr(value).alias("vj")),
-        ]
-    )
+    return out.with_columns(out["vj"].scatter(rest, slow))
 
 
 def _sorted_fragments(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
@@ -150,15 +151,18 @@ def _sorted_fragments(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
     """
     keys = long.select(pl.col("key").unique().sort()).to_series()
     encoded = keys.to_frame().select(json_string_expr(pl.col("key"))).to_series()
-    code = pl.col("key").cast(pl.Enum(keys.to_list())).to_physical().cast(pl.Int64)
-    slot = pl.col(index).cast(pl.Int64) * max(keys.len(), 1) + code
-    long = long.with_columns(slot.alias("slot"), code.alias("code"))
-    repeated = long.select(pl.col("slot").is_duplicated().any()).item()
-    if repeated:
-        long = long.with_row_index("order")
-    typed = _value_json(long).sort(["slot", "order"] if repeated else "slot")
-    if repeated:
-        same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
+    long = long.with_columns(
+        pl.col("key").cast(pl.Enum(keys.to_list())).to_physical().alias("code")
+    ).with_columns(
+        (
+            pl.col(index).cast(pl.Int64) * max(keys.len(), 1)
+            + pl.col("code").cast(pl.Int64)
+        ).alias("slot")
+    )
+    # A stable sort keeps the file order of a key given twice: keep the last.
+    typed = _value_json(long).sort("slot", maintain_order=True)
+    same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
+    if typed.select(same_as_next.any()).item():
         typed = typed.filter(~same_as_next.fill_null(value=False))
     return typed.select(
         index,

@@ -47,26 +47,49 @@ def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
 
 _DELIMITER = np.zeros(256, dtype=bool)
 _DELIMITER[[32, 9, 10, 13, _GT, _SLASH]] = True
+_NAMES_BY_LENGTH: dict[int, list[tuple[int, np.uint64]]] = {}
+for _code, _name in enumerate(_NAMES):
+    _NAMES_BY_LENGTH.setdefault(len(_name), []).append(
+        (_code, np.uint64(int.from_bytes(_name.encode(), "little")))
+    )
 
 
 def _name_codes(padded: np.ndarray, lt: np.ndarray) -> np.ndarray:
     """Return the code of each tag's name (``_OTHER`` when not one we know).
 
-    The 8 bytes after each ``<`` are read as one little-endian integer, so a
-    name test is a mask, a compare and a delimiter lookup per tag.
+    The 8 bytes after each ``<`` are read as one little-endian integer (one
+    gather through a 1-byte-stride view), so a name test is a mask, a compare
+    and a delimiter lookup per tag, the mask and lookup shared by the names
+    of one length.
     """
-    window = padded[lt[:, None] + np.arange(1, 9)]
-    words = np.ascontiguousarray(window).view("<u8").ravel()
+    words = np.ndarray(
+        shape=(padded.size - 8,), dtype="<u8", buffer=padded, strides=(1,)
+    )[lt + 1]
     codes = np.full(lt.size, _OTHER, dtype=np.int8)
-    for code, name in enumerate(_NAMES):
-        raw = name.encode()
-        mask = (1 << (8 * len(raw))) - 1
-        follower = (words >> np.uint64(8 * len(raw))) & np.uint64(0xFF)
-        hit = (
-            (words & np.uint64(mask)) == np.uint64(int.from_bytes(raw, "little"))
-        ) & _DELIMITER[follower]
-        codes[hit] = code
+    for length, names in _NAMES_BY_LENGTH.items():
+        masked = words & np.uint64((1 << (8 * length)) - 1)
+        follower = (words >> np.uint64(8 * length)).astype(np.uint8)
+        delimited = _DELIMITER[follower]
+        for code, word in names:
+            codes[delimited & (masked == word)] = code
     return codes
+
+
+def _words(padded: np.ndarray, dtype: str) -> np.ndarray:
+    """Return a view of ``padded`` whose element i is the integer at byte i."""
+    size = np.dtype(dtype).itemsize
+    return np.ndarray(
+        shape=(padded.size - size + 1,), dtype=dtype, buffer=padded, strides=(1,)
+    )
+
+
+def _low_bytes(words: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Return ``words`` (uint64) keeping only their first ``count`` bytes (0..8)."""
+    bits = (np.clip(count, 0, 8) * 8).astype(np.uint64)
+    mask = np.where(
+        bits >= 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << bits) - np.uint64(1)
+    )
+    return words & mask
 
 
 def _strings(
@@ -77,51 +100,61 @@ def _strings(
     Builds Arrow string views (16 bytes each: length, then the string itself
     when it fits in 12 bytes, else its first 4 bytes and its offset in the
     block), so the text is never copied; polars stores strings as views too.
+    The 12 inline bytes are read as one 8-byte and one 4-byte integer each.
     """
     n = starts.size
-    lengths = (ends - starts).astype(np.int32)
-    views = np.empty((n, 16), dtype=np.uint8)
-    views[:, 4:] = np.lib.stride_tricks.sliding_window_view(padded, 12)[starts]
-    views[:, 4:][np.arange(12) >= lengths[:, None]] = 0
-    words = views.view(np.int32)  # (n, 4): length, prefix, buffer, offset
-    words[:, 0] = lengths
-    long = np.flatnonzero(lengths > 12)
-    words[long, 2] = 0
-    words[long, 3] = starts[long]
+    lengths = ends - starts
+    head = _low_bytes(_words(padded, "<u8")[starts], lengths)
+    tail = _low_bytes(_words(padded, "<u4")[starts + 8].astype(np.uint64), lengths - 8)
+    views = np.empty((n, 4), dtype=np.uint32)
+    views[:, 0] = lengths
+    views[:, 1] = head & np.uint64(0xFFFFFFFF)
+    views[:, 2] = head >> np.uint64(32)
+    views[:, 3] = tail
+    long = lengths > 12
+    views[long, 2] = 0
+    views[long, 3] = starts[long]
     array = pa.Array.from_buffers(
         pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(block)]
     )
     return pl.Series(pl.from_arrow(array))
 
 
+def _word_of(text: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(text.ljust(8, b"\0"), "little"))
+
+
+_KEY_WORD, _KEY_MASK = _word_of(b' key="'), _word_of(b"\xff" * 6)
+_VALUE_WORD = _word_of(b' value="')
+_KIND_LENGTHS = np.array([len(n) for n in ATTRIBUTE_KINDS])
+
+
 def _check_attribute_tags(
-    arr: np.ndarray, lt: np.ndarray, gt: np.ndarray, qs: np.ndarray, codes: np.ndarray
+    padded: np.ndarray,
+    lt: np.ndarray,
+    gt: np.ndarray,
+    qs: np.ndarray,
+    codes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the four quote positions of each tag; raise unless every tag is canonical."""
+    """Return the four quote positions of each tag; raise unless every tag is canonical.
+
+    Canonical: ``<kind key="k" value="v"/>`` (or ``... />``), with nothing
+    else in the tag; the fixed parts are compared as 8-byte integers.
+    """
     k = np.searchsorted(qs, lt)
     if k.size and k.max() + 3 >= qs.size:
         msg = "attribute without quotes"
         raise UnusualLayout(msg)
     q1, q2, q3, q4 = qs[k], qs[k + 1], qs[k + 2], qs[k + 3]
-    name_len = np.array([len(n) for n in ATTRIBUTE_KINDS])[codes]
     after = np.append(qs, np.iinfo(np.int64).max)[k + 4]
+    words = _words(padded, "<u8")
     shape = (
-        (q1 == lt + name_len + 6)  # '<' name ' key="'
-        & (arr[q1 - 5] == 32)
-        & (arr[q1 - 4] == ord("k"))
-        & (arr[q1 - 3] == ord("e"))
-        & (arr[q1 - 2] == ord("y"))
-        & (arr[q1 - 1] == ord("="))
+        (q1 == lt + _KIND_LENGTHS[codes] + 6)  # '<' name ' key="'
+        & ((words[q1 - 5] & _KEY_MASK) == _KEY_WORD)
         & (q3 == q2 + 8)  # '" value="'
-        & (arr[q2 + 1] == 32)
-        & (arr[q3 - 6] == ord("v"))
-        & (arr[q3 - 5] == ord("a"))
-        & (arr[q3 - 4] == ord("l"))
-        & (arr[q3 - 3] == ord("u"))
-        & (arr[q3 - 2] == ord("e"))
-        & (arr[q3 - 1] == ord("="))
-        & (arr[gt - 1] == _SLASH)
-        & ((gt == q4 + 2) | ((gt == q4 + 3) & (arr[q4 + 1] == 32)))
+        & (words[q2 + 1] == _VALUE_WORD)
+        & (padded[gt - 1] == _SLASH)
+        & ((gt == q4 + 2) | ((gt == q4 + 3) & (padded[q4 + 1] == 32)))
         & (after > gt)
     )
     if not shape.all():
@@ -185,6 +218,18 @@ def _nesting(
     )
 
 
+def _check_plain_text(block: bytes, padded: np.ndarray, lt: np.ndarray) -> None:
+    """Raise :class:`UnusualLayout` on character references (``&#``) or CDATA."""
+    if b"&" in block:
+        amp = _positions(padded[:-_PAD], ord("&"))
+        if (padded[amp + 1] == ord("#")).any():
+            msg = "character references"
+            raise UnusualLayout(msg)
+    if ((padded[lt + 1] == ord("!")) & (padded[lt + 2] == ord("["))).any():
+        msg = "CDATA"
+        raise UnusualLayout(msg)
+
+
 def scan_block_bytes(
     block: bytes, first_line: int, *, traces: int, events: int
 ) -> BlockScan:
@@ -213,6 +258,7 @@ def scan_block_bytes(
         msg = "'<' and '>' do not alternate"
         raise UnusualLayout(msg)
     padded = np.concatenate([arr, np.zeros(_PAD, dtype=np.uint8)])
+    _check_plain_text(block, padded, lt)
     codes = _name_codes(padded, lt)
     newlines = _positions(arr, _NL)
     structural = (codes >= _EVENT) & (codes <= _END_TRACE)
@@ -226,7 +272,7 @@ def scan_block_bytes(
     inside = is_attr & (trace_depth == 1)
     rows = np.flatnonzero(inside)
     q1, q2, q3, q4 = _check_attribute_tags(
-        arr, lt[rows], gt[rows], _positions(arr, _QUOTE), codes[rows]
+        padded, lt[rows], gt[rows], _positions(arr, _QUOTE), codes[rows]
     )
     kinds = pl.Series(codes[rows]).replace_strict(_KIND_TEXT, return_dtype=pl.String)
     long = pl.DataFrame(

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BLOCK_BYTES", "iter_xes_parts", "open_xes_binary"]
 
 DEFAULT_BLOCK_BYTES = 8 << 20
-_UNUSUAL_TEXT = (b"&#", b"<![CDATA[")
 
 
 def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
@@ -46,7 +45,8 @@ def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
 
 def _read_blocks(
     path: Path, block_bytes: int, on_progress: Callable[[int], None] | None
-) -> Iterator[tuple[bytes, bool]]:
+) -> Iterator[tuple[bytes, int, bool]]:
+    """Yield ``(block, its newline count, last)``."""
     stream, raw = open_xes_binary(path)
     buffer = b""
     lines_done = 1
@@ -68,9 +68,10 @@ def _read_blocks(
                 newline = buffer.find(b"\n", cut)
                 cut = newline + 1 if newline >= 0 else cut + len(b"</trace>")
                 block, buffer = buffer[:cut], buffer[cut:]
-                lines_done += block.count(b"\n")
-                yield block, False
-        yield buffer, True
+                newlines = block.count(b"\n")
+                lines_done += newlines
+                yield block, newlines, False
+        yield buffer, buffer.count(b"\n"), True
     finally:
         stream.close()
         raw.close()
@@ -86,7 +87,8 @@ def _scan_block(
     use_bytes: bool,
 ) -> None:
     scan = None
-    if use_bytes and not any(marker in block for marker in _UNUSUAL_TEXT):
+    if use_bytes:
+        # Character references and CDATA are found by the scanner itself.
         try:
             scan = scan_block_bytes(
                 block, first_line, traces=state.traces, events=state.events
@@ -139,7 +141,7 @@ def iter_xes_parts(
     """
     state = ScanState()
     first_line = 1
-    for block, last in _read_blocks(path, block_bytes, on_progress):
+    for block, newlines, last in _read_blocks(path, block_bytes, on_progress):
         parts = XesParts()
         _scan_block(
             block,
@@ -151,7 +153,7 @@ def iter_xes_parts(
         )
         if not last:
             state.log_closed = False
-        first_line += block.count(b"\n")
+        first_line += newlines
         yield parts
     if not state.root_checked:
         msg = "not an XES file: no <log> element"
