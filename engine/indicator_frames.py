@@ -18,24 +18,39 @@ from engine import schema as s
 from engine.attributes import attribute_expr
 from engine.partners import partner_intervals
 from engine.selection import drop_engine_events
-from engine.windows import WINDOW_INDEX, assign_windows
+from engine.windows import (
+    WINDOW_INDEX,
+    RollingWindows,
+    assign_windows,
+    rolling_window_range,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from engine.windows import WindowSpec
 
 __all__ = [
     "EVENT_KEY",
     "GROUP",
+    "GROUP_NAME",
     "KEY",
     "KEY_COLUMNS",
+    "PARTNERSHIP_NAME",
     "PARTNER_ACTORS",
     "PARTNER_ORGS",
     "TOP_MANAGER_ORGS",
+    "WINDOW_RANGE",
+    "add_window_ranges",
     "assign_event_windows",
+    "encode_window_keys",
     "explode_event_list",
     "find_partner_intervals",
+    "pack_columns",
     "prepare_indicator_events",
     "select_membership_columns",
+    "unpack_columns",
+    "window_range_columns",
 ]
 
 GROUP = "group"
@@ -45,6 +60,9 @@ KEY_COLUMNS = list(KEY)
 PARTNER_ORGS = "_orgs"
 PARTNER_ACTORS = "_actors_list"
 TOP_MANAGER_ORGS = "_tm_orgs"
+WINDOW_RANGE = ("_lo", "_hi")
+PARTNERSHIP_NAME = "_partnership_name"
+GROUP_NAME = "_group_name"
 
 
 def _group_expr(by: str | None, columns: list[str]) -> pl.Expr:
@@ -89,6 +107,22 @@ def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyF
     )
 
 
+def encode_window_keys(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return prepared events keyed by integer codes of partnership and group.
+
+    ``case:concept:name`` and ``group`` become dense ranks (u32, in the
+    order of the names, so sorting by code sorts by name); the names move to
+    ``_partnership_name`` and ``_group_name``. Every join and group-by of the
+    kernels then hashes integers instead of strings.
+    """
+    return events.with_columns(
+        pl.col(s.PARTNERSHIP_ID).alias(PARTNERSHIP_NAME),
+        pl.col(GROUP).alias(GROUP_NAME),
+        pl.col(s.PARTNERSHIP_ID).rank("dense"),
+        pl.col(GROUP).rank("dense"),
+    )
+
+
 def _participation_lists() -> list[pl.Expr]:
     """Per event: distinct partner orgs, their actors, and orgs with a top manager.
 
@@ -126,6 +160,23 @@ def _participation_lists() -> list[pl.Expr]:
     ]
 
 
+def add_window_ranges(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return prepared ``events`` with ``_lo`` and ``_hi``: their rolling windows.
+
+    The windows of an event are ``_lo <= window_index < _hi``
+    (:func:`engine.windows.rolling_window_range`, anchored at the
+    partnership's first event); other window kinds add nothing. Rows that carry
+    both columns get their windows in :func:`assign_event_windows` by
+    expanding the range, without a join.
+    """
+    if not isinstance(windows, RollingWindows):
+        return events
+    ts = pl.col(s.TIMESTAMP)
+    first = ts.min().over(s.PARTNERSHIP_ID).dt.truncate("1d")
+    lo, hi = rolling_window_range(windows, first=first, timestamp=ts)
+    return events.with_columns(lo.alias(WINDOW_RANGE[0]), hi.alias(WINDOW_RANGE[1]))
+
+
 def assign_event_windows(
     rows: pl.LazyFrame, *, events: pl.LazyFrame, windows: WindowSpec
 ) -> pl.LazyFrame:
@@ -133,23 +184,43 @@ def assign_event_windows(
 
     Windows are assigned on the whole partnership (its first event anchors the
     rolling windows, its phased events define the stages), never on a subset.
+    Rows carrying ``_lo`` and ``_hi`` (:func:`add_window_ranges`) of rolling
+    windows expand them; others join the windows of their event.
     """
+    lo, hi = WINDOW_RANGE
+    if isinstance(windows, RollingWindows) and lo in rows.collect_schema().names():
+        return (
+            rows.with_columns(pl.int_ranges(lo, hi, dtype=pl.Int64).alias(WINDOW_INDEX))
+            .explode(WINDOW_INDEX, empty_as_null=False)
+            .drop(lo, hi)
+        )
     event_windows = assign_windows(
         events.select(EVENT_KEY, s.PARTNERSHIP_ID, s.TIMESTAMP, s.PHASE, s.VERSION),
         windows=windows,
     ).select(EVENT_KEY, WINDOW_INDEX)
-    return rows.join(event_windows, on=EVENT_KEY)
+    return rows.drop(WINDOW_RANGE, strict=False).join(event_windows, on=EVENT_KEY)
 
 
 def explode_event_list(events: pl.LazyFrame, column: str, name: str) -> pl.LazyFrame:
     """Return one row per (event, distinct value of the event's list ``column``)."""
     return (
         events.select(
-            EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP, pl.col(column).alias(name)
+            EVENT_KEY,
+            s.PARTNERSHIP_ID,
+            GROUP,
+            s.TIMESTAMP,
+            *window_range_columns(events),
+            pl.col(column).alias(name),
         )
         .explode(name)
         .filter(pl.col(name).is_not_null())
     )
+
+
+def window_range_columns(events: pl.LazyFrame) -> list[str]:
+    """Return the window range columns ``events`` carries (none, or ``_lo, _hi``)."""
+    names = events.collect_schema().names()
+    return [c for c in WINDOW_RANGE if c in names]
 
 
 def find_partner_intervals(
@@ -171,3 +242,42 @@ def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
         s.ACTOR,
         s.PARTICIPANTS,
     )
+
+
+def pack_columns(names: Sequence[str]) -> tuple[pl.Expr, list[pl.Expr]]:
+    """Return one u64 packing the non-negative integer columns ``names``, and the radices.
+
+    Mixed radix, each column's radix its maximum + 1 in the frame, so
+    ``(a, b)`` packs to ``a * radix_b + b``: sorting the packed value sorts by
+    ``names`` in order, and a single-column sort or run-length encoding
+    replaces a multi-column hash group-by (far slower over millions of keys).
+    The caller keeps the product of the radices below 2**64
+    (:func:`engine.indicators.compute_indicators` partitions larger logs).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"a": [0, 2, 1], "b": [3, 0, 1]})
+    >>> z, radices = pack_columns(["a", "b"])
+    >>> out = df.select(z.alias("z"), *(r.alias(f"r{i}") for i, r in enumerate(radices)))
+    >>> out["z"].to_list()
+    [3, 8, 5]
+    >>> out.select(unpack_columns(pl.col("z"), ["a", "b"], [pl.col("r0"), pl.col("r1")]))["a"].to_list()
+    [0, 2, 1]
+    """
+    radices = [pl.col(n).max().cast(pl.UInt64).fill_null(0) + 1 for n in names]
+    packed = pl.lit(0, pl.UInt64)
+    for name, radix in zip(names, radices, strict=True):
+        packed = packed * radix + pl.col(name).cast(pl.UInt64)
+    return packed, radices
+
+
+def unpack_columns(
+    packed: pl.Expr, names: Sequence[str], radices: Sequence[pl.Expr]
+) -> list[pl.Expr]:
+    """Return the columns ``names`` (u64) of a value packed by :func:`pack_columns`."""
+    out: list[pl.Expr] = []
+    rest = packed
+    for name, radix in reversed(list(zip(names, radices, strict=True))):
+        out.append((rest % radix).alias(name))
+        rest = rest // radix
+    return out[::-1]

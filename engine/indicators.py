@@ -46,15 +46,22 @@ from engine.attributes import attribute_expr, objective_ids_expr
 from engine.indicator_frames import (
     EVENT_KEY,
     GROUP,
+    GROUP_NAME,
     KEY_COLUMNS,
     PARTNER_ACTORS,
     PARTNER_ORGS,
+    PARTNERSHIP_NAME,
     TOP_MANAGER_ORGS,
+    add_window_ranges,
     assign_event_windows,
+    encode_window_keys,
     explode_event_list,
     find_partner_intervals,
+    pack_columns,
     prepare_indicator_events,
     select_membership_columns,
+    unpack_columns,
+    window_range_columns,
 )
 from engine.membership import count_active_partners_at
 from engine.participation import compute_participation_equality
@@ -148,6 +155,7 @@ def compute_inclusiveness(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *window_range_columns(events),
         pl.col(PARTNER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
     rows = _share_of_partners(
@@ -169,6 +177,7 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *window_range_columns(events),
         pl.when(pl.col(s.ACTIVITY) == "share_information")
         .then(audience == "all")
         .alias("_open"),
@@ -221,7 +230,14 @@ def compute_conflict_mitigation(
     A raise without ``conflict_id`` is its own conflict (it can never be resolved).
     """
     item = pl.coalesce(attribute_expr("conflict_id"), pl.col(EVENT_KEY).cast(pl.String))
-    cols = [EVENT_KEY, s.PARTNERSHIP_ID, GROUP, s.TIMESTAMP, item.alias("_item")]
+    cols = [
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        s.TIMESTAMP,
+        *window_range_columns(events),
+        item.alias("_item"),
+    ]
     raised = events.filter(pl.col(s.ACTIVITY) == "raise_conflict").select(cols)
     resolved = events.filter(pl.col(s.ACTIVITY) == "resolve_conflict").select(cols)
     return _resolved_share(
@@ -244,6 +260,7 @@ def compute_objective_convergence(
                 s.PARTNERSHIP_ID,
                 GROUP,
                 s.TIMESTAMP,
+                *window_range_columns(events),
                 pl.when(ids.list.len() > 0).then(ids).otherwise(own).alias("_item"),
             )
             .explode("_item")
@@ -280,6 +297,7 @@ def compute_idea_to_action_days(
             s.PARTNERSHIP_ID,
             GROUP,
             s.TIMESTAMP,
+            *window_range_columns(events),
             (
                 (pl.col(s.TIMESTAMP) - pl.col("_plan")).dt.total_microseconds()
                 / _DAY_US
@@ -307,6 +325,7 @@ def compute_top_manager_feedback(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *window_range_columns(events),
         pl.col(TOP_MANAGER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
     rows = _share_of_partners(
@@ -323,12 +342,38 @@ def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyF
 
     :func:`compute_indicators` turns them into ``commitment`` on the full grid,
     so that a window where nobody took part still compares with the previous one.
+    The (window key, actor code) pairs are packed into one integer and sorted:
+    distinct pairs are the value changes, and each key's actors one run of
+    the run-length encoding (no hash ``n_unique`` over millions of groups).
     """
-    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR)
+    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR).with_columns(
+        pl.col(s.ACTOR).cast(pl.Categorical).to_physical()
+    )
+    names = [*KEY_COLUMNS, s.ACTOR]
+    z, radices = pack_columns(names)
+    r = [pl.col(f"_r{i}") for i in range(len(names))]
+    changed = (pl.col("_z") != pl.col("_z").shift(1)).fill_null(value=True)
+    schema = events.collect_schema()
     return (
         assign_event_windows(actors, events=events, windows=windows)
-        .group_by(KEY_COLUMNS)
-        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
+        .select(
+            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
+        )
+        .filter(changed)
+        .select(
+            (pl.col("_z") // r[-1]).rle().alias("_run"),
+            *(x.first() for x in r[:-1]),
+        )
+        .unnest("_run")
+        .select(
+            *unpack_columns(pl.col("value"), KEY_COLUMNS, r[:-1]),
+            pl.col("len").alias("_actors"),
+        )
+        .with_columns(
+            pl.col(s.PARTNERSHIP_ID).cast(schema[s.PARTNERSHIP_ID]),
+            pl.col(GROUP).cast(schema[GROUP]),
+            pl.col(WINDOW_INDEX).cast(pl.Int64),
+        )
     )
 
 
@@ -365,7 +410,9 @@ def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
 
 
 def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
-    rows = events.select(EVENT_KEY, s.PARTNERSHIP_ID, GROUP)
+    rows = events.select(
+        EVENT_KEY, s.PARTNERSHIP_ID, GROUP, *window_range_columns(events)
+    )
     return (
         assign_event_windows(rows, events=events, windows=windows)
         .group_by(KEY_COLUMNS)
@@ -448,7 +495,15 @@ def compute_indicators(
                 for i in range(partitions)
             ]
         ).sort("partnership_id", pl.col(by or "workstream"), WINDOW_INDEX)
-    events = prepare_indicator_events(frame.lazy(), by=by)
+    # Collected once here (the boundary), read by every kernel below.
+    events = add_window_ranges(
+        encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
+        windows=windows,
+    )
+    events = events.collect().lazy()
+    names = events.group_by(s.PARTNERSHIP_ID, GROUP).agg(
+        pl.col(PARTNERSHIP_NAME).first(), pl.col(GROUP_NAME).first()
+    )
     # One subplan shared by the kernels (polars eliminates the common subplan).
     intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
@@ -474,10 +529,13 @@ def compute_indicators(
         .with_columns(alignment_score_expr(config=config).round(12))
         .with_columns(mode_expr(config=config), status_expr(config=config))
         .sort(s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
+        .join(names, on=[s.PARTNERSHIP_ID, GROUP], how="left", maintain_order="left")
         .select(
-            pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
+            pl.col(PARTNERSHIP_NAME).alias("partnership_id"),
             PERIOD,
-            pl.when(pl.col(GROUP) != "").then(pl.col(GROUP)).alias(group_name),
+            pl.when(pl.col(GROUP_NAME) != "")
+            .then(pl.col(GROUP_NAME))
+            .alias(group_name),
             WINDOW_START,
             WINDOW_END,
             *INDICATORS,

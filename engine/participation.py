@@ -20,6 +20,8 @@ from engine.indicator_frames import (
     assign_event_windows,
     explode_event_list,
     find_partner_intervals,
+    pack_columns,
+    unpack_columns,
 )
 from engine.membership import PARTNERS, count_active_partners_in_windows
 from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL
@@ -28,7 +30,7 @@ from engine.windows import WINDOW_END, WINDOW_INDEX, WINDOW_START, build_window_
 if TYPE_CHECKING:
     from engine.windows import WindowSpec
 
-__all__ = ["compute_participation_equality", "gini_expr"]
+__all__ = ["compute_participation_equality", "gini_expr", "organization_code"]
 
 
 def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
@@ -70,20 +72,30 @@ def _active_in_windows(
     grid = build_window_grid(events, windows=windows).select(
         s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
     )
-    return count_active_partners_in_windows(intervals, grid).select(
-        s.PARTNERSHIP_ID,
-        pl.lit("", pl.String).alias(GROUP),
-        WINDOW_INDEX,
-        WINDOW_START,
-        WINDOW_END,
-        PARTNERS,
+    # Ungrouped: the one group of each partnership (whatever its key's type).
+    group = events.group_by(s.PARTNERSHIP_ID).agg(pl.col(GROUP).first())
+    return (
+        count_active_partners_in_windows(intervals, grid)
+        .join(group, on=s.PARTNERSHIP_ID)
+        .select(
+            s.PARTNERSHIP_ID,
+            GROUP,
+            WINDOW_INDEX,
+            WINDOW_START,
+            WINDOW_END,
+            PARTNERS,
+        )
     )
 
 
 def _inactive_participants(
     counts: pl.LazyFrame, windows_active: pl.LazyFrame, intervals: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Per window key, organizations that took part but were not active in it."""
+    """Per window key, organizations that took part but were not active in it.
+
+    ``counts`` name organizations by code (:func:`organization_code`).
+    """
+    intervals = intervals.with_columns(organization_code(pl.col(s.ORGANIZATION)))
     bounds = windows_active.select(*KEY_COLUMNS, WINDOW_START, WINDOW_END)
     overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
         pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
@@ -134,15 +146,7 @@ def compute_participation_equality(
     Active organizations that took part in nothing in the window count as 0
     (ungrouped); grouped, the group-window's partners are those taking part.
     """
-    counts = (
-        assign_event_windows(
-            explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION),
-            events=events,
-            windows=windows,
-        )
-        .group_by([*KEY_COLUMNS, s.ORGANIZATION])
-        .agg(pl.len().alias("_n"))
-    )
+    counts = _count_participations(events, windows=windows).cache()
     if grouped:
         population = counts.group_by(KEY_COLUMNS).agg(pl.len().alias("_pop"))
     else:
@@ -162,31 +166,90 @@ def compute_participation_equality(
     return _flat_gini(counts, population)
 
 
-def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
-    """1 - Gini per key, from flat ranks and sums (no per-group sort in agg).
+def _count_participations(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Per (window key, organization): the events it took part in (``_n``).
 
-    Same formula as :func:`gini_expr`; per-group sorting inside an aggregation
-    runs group by group, which is slow for millions of windows.
+    ``organization`` is the organization's categorical code. The keys are
+    packed into one integer, sorted and run-length encoded: one sort of a
+    single column instead of a hash group-by over millions of keys.
     """
-    m = pl.len().over(KEY_COLUMNS)
-    rank = pl.col("_n").rank("ordinal").over(KEY_COLUMNS)
+    rows = explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION).with_columns(
+        organization_code(pl.col(s.ORGANIZATION))
+    )
+    names = [*KEY_COLUMNS, s.ORGANIZATION]
+    z, radices = pack_columns(names)
+    runs = (
+        assign_event_windows(rows, events=events, windows=windows)
+        .select(
+            z.sort().rle().alias("_run"),
+            *(r.alias(f"_r{i}") for i, r in enumerate(radices)),
+        )
+        .unnest("_run")
+    )
+    keys = unpack_columns(
+        pl.col("value"), names, [pl.col(f"_r{i}") for i in range(len(names))]
+    )
+    return runs.select(*keys, pl.col("len").alias("_n")).with_columns(
+        _key_types(events)
+    )
+
+
+def _key_types(events: pl.LazyFrame) -> list[pl.Expr]:
+    schema = events.collect_schema()
+    return [
+        pl.col(s.PARTNERSHIP_ID).cast(schema[s.PARTNERSHIP_ID]),
+        pl.col(GROUP).cast(schema[GROUP]),
+        pl.col(WINDOW_INDEX).cast(pl.Int64),
+    ]
+
+
+def organization_code(organization: pl.Expr) -> pl.Expr:
+    """Return the organization's categorical code (u32, the same for the same name)."""
+    return organization.cast(pl.Categorical).to_physical()
+
+
+def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
+    """1 - Gini per key, from ranks in one sort of packed keys (no per-group sort).
+
+    Same formula as :func:`gini_expr`, with ``sum_i (2i - m - 1) x_i = 2 sum_i
+    i x_i - (m + 1) S`` over the counts sorted within each key: the packed
+    (key, count) values are sorted once, a row's rank is its position minus
+    that of its key's first row, and each key's sums are differences of
+    running sums at its last row (no window function or hash group-by per
+    key, which are slow for millions of windows).
+    """
+    names = [*KEY_COLUMNS, "_n"]
+    z, radices = pack_columns(names)
+    r = [pl.col(f"_r{i}") for i in range(len(names))]
+    key, n = pl.col("_z") // r[-1], pl.col("_z") % r[-1]
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = (key != key.shift(1)).fill_null(value=True)
+    last = (key != key.shift(-1)).fill_null(value=True)
+    rank = row - pl.when(first).then(row).forward_fill() + 1
     sums = (
-        counts.with_columns(
-            (2 * (2 * rank - m - 1) * pl.col("_n")).alias("_listed"),
+        counts.select(
+            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
         )
-        .group_by(KEY_COLUMNS)
-        .agg(
-            pl.col("_listed").sum(),
-            pl.col("_n").sum().alias("_total"),
-            pl.len().alias("_m"),
+        .with_columns(
+            key.alias("_key"),
+            (rank * n).cum_sum().alias("_ranked"),
+            n.cum_sum().alias("_total"),
+            (row + 1).alias("_m"),
         )
+        .filter(last)
+        .with_columns(
+            (pl.col(c) - pl.col(c).shift(1).fill_null(0)).cast(pl.Int64)
+            for c in ("_ranked", "_total", "_m")
+        )
+        .with_columns(unpack_columns(pl.col("_key"), KEY_COLUMNS, r[:-1]))
+        .with_columns(_key_types(counts))
         .join(population, on=KEY_COLUMNS, how="left")
     )
-    n = pl.max_horizontal(pl.col("_pop").fill_null(0), pl.col("_m"))
-    gini = (pl.col("_listed") + 2 * (n - pl.col("_m")) * pl.col("_total")) / (
-        2 * n * pl.col("_total")
-    )
+    m, total = pl.col("_m"), pl.col("_total")
+    listed = 2 * (2 * pl.col("_ranked") - (m + 1) * total)
+    size = pl.max_horizontal(pl.col("_pop").fill_null(0), m)
+    gini = (listed + 2 * (size - m) * total) / (2 * size * total)
     return sums.select(
         *KEY_COLUMNS,
-        pl.when(pl.col("_total") > 0).then(1 - gini).alias("participation_equality"),
+        pl.when(total > 0).then(1 - gini).alias("participation_equality"),
     )

@@ -160,11 +160,15 @@ def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _partner_role_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Return (partnership, organization, timestamp) of partner-role appearances.
 
-    Every participant of every event passes through here: categorical keys.
+    Every participant of every event passes through here: categorical keys
+    (integer partnership codes are kept as they are).
     """
+    pid = pl.col(s.PARTNERSHIP_ID)
+    if frame.collect_schema()[s.PARTNERSHIP_ID] == pl.String:
+        pid = pid.cast(pl.Categorical)
     return explode_partner_organizations(
         frame.select(
-            pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+            pid,
             s.TIMESTAMP,
             s.PARTICIPANTS,
             s.ORGANIZATION,
@@ -175,11 +179,12 @@ def _partner_role_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Return (partnership, organization, timestamp, join/leave/enter) change points."""
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    schema = frame.collect_schema()
     first = (
         _partner_role_appearances(frame)
         .group_by(key)
         .agg(pl.col(s.TIMESTAMP).min())
-        .select(pl.col(key).cast(pl.String), s.TIMESTAMP)
+        .select(*(pl.col(k).cast(schema[k]) for k in key), s.TIMESTAMP)
         .cache()
     )
     null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))

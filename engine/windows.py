@@ -49,6 +49,7 @@ __all__ = [
     "build_window_grid",
     "parse_duration",
     "parse_periods",
+    "rolling_window_range",
 ]
 
 WINDOW_INDEX = "window_index"
@@ -190,11 +191,34 @@ def _rolling_labels(spec: RollingWindows) -> list[pl.Expr]:
     ]
 
 
-def _assign_rolling(frame: pl.LazyFrame, spec: RollingWindows) -> pl.LazyFrame:
+def rolling_window_range(
+    spec: RollingWindows, *, first: pl.Expr, timestamp: pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
+    """Return ``(lo, hi)``: the rolling windows holding ``timestamp`` are ``lo <= i < hi``.
+
+    ``first`` is the partnership's anchor (the UTC midnight of its first
+    event). The range is empty when the time falls between two windows
+    (a step longer than the window).
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> spec = RollingWindows(window=timedelta(days=20), step=timedelta(days=10))
+    >>> df = pl.DataFrame({"t": [datetime(2020, 1, d, tzinfo=UTC) for d in (1, 15)]})
+    >>> lo, hi = rolling_window_range(spec, first=pl.col("t").min(), timestamp=pl.col("t"))
+    >>> df.select(lo.alias("lo"), hi.alias("hi")).rows()
+    [(0, 1), (0, 2)]
+    """
     step, width = _us(spec.step), _us(spec.window)
-    offset = (pl.col(s.TIMESTAMP) - pl.col("_first")).dt.total_microseconds()
+    offset = (timestamp - first).dt.total_microseconds()
     lo = ((offset - width) // step + 1).clip(lower_bound=0)
-    hi = offset // step + 1
+    return lo, offset // step + 1
+
+
+def _assign_rolling(frame: pl.LazyFrame, spec: RollingWindows) -> pl.LazyFrame:
+    lo, hi = rolling_window_range(
+        spec, first=pl.col("_first"), timestamp=pl.col(s.TIMESTAMP)
+    )
     return (
         frame.join(_partnership_span(frame), on=s.PARTNERSHIP_ID, maintain_order="left")
         .with_columns(pl.int_ranges(lo, hi, dtype=pl.Int64).alias(WINDOW_INDEX))
