@@ -48,7 +48,6 @@ from engine.indicator_frames import (
     GROUP,
     GROUP_NAME,
     KEY_COLUMNS,
-    PARTNER_ACTORS,
     PARTNER_ORGS,
     PARTNERSHIP_NAME,
     TOP_MANAGER_ORGS,
@@ -57,14 +56,15 @@ from engine.indicator_frames import (
     encode_window_keys,
     explode_event_list,
     find_partner_intervals,
-    pack_columns,
     prepare_indicator_events,
     select_membership_columns,
-    unpack_columns,
     window_range_columns,
 )
 from engine.membership import count_active_partners_at
-from engine.participation import compute_participation_equality
+from engine.participation import (
+    compute_participation_equality,
+    count_window_actors,
+)
 from engine.partners import partner_intervals
 from engine.windows import (
     COMPLETE,
@@ -342,39 +342,9 @@ def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyF
 
     :func:`compute_indicators` turns them into ``commitment`` on the full grid,
     so that a window where nobody took part still compares with the previous one.
-    The (window key, actor code) pairs are packed into one integer and sorted:
-    distinct pairs are the value changes, and each key's actors one run of
-    the run-length encoding (no hash ``n_unique`` over millions of groups).
     """
-    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR).with_columns(
-        pl.col(s.ACTOR).cast(pl.Categorical).to_physical()
-    )
-    names = [*KEY_COLUMNS, s.ACTOR]
-    z, radices = pack_columns(names)
-    r = [pl.col(f"_r{i}") for i in range(len(names))]
-    changed = (pl.col("_z") != pl.col("_z").shift(1)).fill_null(value=True)
-    schema = events.collect_schema()
-    return (
-        assign_event_windows(actors, events=events, windows=windows)
-        .select(
-            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
-        )
-        .filter(changed)
-        .select(
-            (pl.col("_z") // r[-1]).rle().alias("_run"),
-            *(x.first() for x in r[:-1]),
-        )
-        .unnest("_run")
-        .select(
-            *unpack_columns(pl.col("value"), KEY_COLUMNS, r[:-1]),
-            pl.col("len").alias("_actors"),
-        )
-        .with_columns(
-            pl.col(s.PARTNERSHIP_ID).cast(schema[s.PARTNERSHIP_ID]),
-            pl.col(GROUP).cast(schema[GROUP]),
-            pl.col(WINDOW_INDEX).cast(pl.Int64),
-        )
-    )
+    keys = _build_group_grid(events, windows=windows).select(KEY_COLUMNS)
+    return count_window_actors(events, windows=windows, keys=keys)
 
 
 def _build_group_grid(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:

@@ -16,12 +16,15 @@ from engine import schema as s
 from engine.indicator_frames import (
     GROUP,
     KEY_COLUMNS,
+    PARTNER_ACTORS,
     PARTNER_ORGS,
+    WINDOW_RANGE,
     assign_event_windows,
     explode_event_list,
     find_partner_intervals,
     pack_columns,
     unpack_columns,
+    window_range_columns,
 )
 from engine.membership import PARTNERS, count_active_partners_in_windows
 from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL
@@ -30,7 +33,12 @@ from engine.windows import WINDOW_END, WINDOW_INDEX, WINDOW_START, build_window_
 if TYPE_CHECKING:
     from engine.windows import WindowSpec
 
-__all__ = ["compute_participation_equality", "gini_expr", "organization_code"]
+__all__ = [
+    "compute_participation_equality",
+    "count_window_actors",
+    "gini_expr",
+    "organization_code",
+]
 
 
 def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
@@ -252,4 +260,109 @@ def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
     return sums.select(
         *KEY_COLUMNS,
         pl.when(total > 0).then(1 - gini).alias("participation_equality"),
+    )
+
+
+def count_window_actors(
+    events: pl.LazyFrame, *, windows: WindowSpec, keys: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Return the distinct partner actors (``_actors``) of window keys.
+
+    Rolling windows (events with ``_lo``/``_hi``): each actor's events,
+    sorted by their window range, merge into islands of consecutive windows;
+    an island adds 1 from its first window to its end, so the count of a
+    window is a running sum of +1/-1 at island bounds, looked up for each
+    of ``keys`` (an as-of join on packed keys). The work grows with the
+    actors' appearances, never with appearances x windows. Other windows
+    count the distinct (window key, actor) pairs of one sort of packed keys
+    (keys without any actor are then absent).
+    """
+    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR).with_columns(
+        pl.col(s.ACTOR).cast(pl.Categorical).to_physical()
+    )
+    if not window_range_columns(events):
+        return _count_distinct_actors(actors, events=events, windows=windows)
+    lo, hi = WINDOW_RANGE
+    names = [s.PARTNERSHIP_ID, GROUP, s.ACTOR, lo, hi]
+    z, radices = pack_columns(names)
+    r = [pl.col(f"_r{i}") for i in range(len(names))]
+    actor = pl.col("_z") // (r[3] * r[4])
+    previous_hi = pl.when(actor == actor.shift(1)).then(pl.col(hi).shift(1))
+    new_island = previous_hi.is_null() | (pl.col(lo) > previous_hi)
+    rows = (
+        actors.filter(pl.col(lo) < pl.col(hi))
+        .select(z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices)))
+        .with_columns(unpack_columns(pl.col("_z"), names, r))
+        .with_columns(new_island.alias("_new"))
+        .with_columns(pl.col("_new").shift(-1).fill_null(value=True).alias("_last"))
+    )
+    bounds = pl.concat(
+        [
+            rows.filter("_new").select(
+                s.PARTNERSHIP_ID, GROUP, pl.col(lo).alias("_w"), pl.lit(1).alias("_d")
+            ),
+            rows.filter("_last").select(
+                s.PARTNERSHIP_ID, GROUP, pl.col(hi).alias("_w"), pl.lit(-1).alias("_d")
+            ),
+        ]
+    )
+    return _look_up_running_sum(bounds, events=events, keys=keys)
+
+
+def _look_up_running_sum(
+    bounds: pl.LazyFrame, *, events: pl.LazyFrame, keys: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Return ``keys`` with ``_actors``: the running sum of ``_d`` up to their window."""
+    # Radices from the whole partition, the same for bounds and keys.
+    radix = events.select(
+        (pl.col(s.PARTNERSHIP_ID).max().cast(pl.UInt64) + 1).alias("_rp"),
+        (pl.col(GROUP).max().cast(pl.UInt64) + 1).alias("_rg"),
+        (pl.col(WINDOW_RANGE[1]).max().cast(pl.UInt64) + 1).alias("_rw"),
+    )
+
+    def packed(window: str) -> pl.Expr:
+        pg = pl.col(s.PARTNERSHIP_ID).cast(pl.UInt64) * pl.col("_rg") + pl.col(GROUP)
+        return (pg * pl.col("_rw") + pl.col(window).cast(pl.UInt64)).alias("_k")
+
+    running = (
+        bounds.join(radix, how="cross")
+        .select(packed("_w"), "_d")
+        .sort("_k")
+        .with_columns(pl.col("_d").cum_sum().alias("_actors"))
+        .filter(pl.col("_k") != pl.col("_k").shift(-1).fill_null(-1))
+        .select("_k", "_actors")
+    )
+    return (
+        keys.join(radix, how="cross")
+        .with_columns(packed(WINDOW_INDEX))
+        .sort("_k")
+        .join_asof(running, on="_k", strategy="backward", check_sortedness=False)
+        .select(*KEY_COLUMNS, pl.col("_actors").fill_null(0).cast(pl.UInt32))
+    )
+
+
+def _count_distinct_actors(
+    actors: pl.LazyFrame, *, events: pl.LazyFrame, windows: WindowSpec
+) -> pl.LazyFrame:
+    """Distinct (window key, actor) pairs from one sort of packed keys."""
+    names = [*KEY_COLUMNS, s.ACTOR]
+    z, radices = pack_columns(names)
+    r = [pl.col(f"_r{i}") for i in range(len(names))]
+    changed = (pl.col("_z") != pl.col("_z").shift(1)).fill_null(value=True)
+    return (
+        assign_event_windows(actors, events=events, windows=windows)
+        .select(
+            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
+        )
+        .filter(changed)
+        .select(
+            (pl.col("_z") // r[-1]).rle().alias("_run"),
+            *(x.first() for x in r[:-1]),
+        )
+        .unnest("_run")
+        .select(
+            *unpack_columns(pl.col("value"), KEY_COLUMNS, r[:-1]),
+            pl.col("len").alias("_actors"),
+        )
+        .with_columns(_key_types(events))
     )
