@@ -166,13 +166,13 @@ def read_xes_parts_lxml(path: Path) -> XesParts:
 def _attribute_rows(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     event_attrs = pl.concat(parts.event_attrs).cast(_EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     trace_attrs = pl.concat(parts.trace_attrs).cast(_TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
-    # identity:id becomes the event id when it is a UUID; else it stays an attribute.
-    used_identity = (pl.col("key") == _IDENTITY) & pl.col("value").str.contains(
-        _UUID_RE
-    )
-    own = event_attrs.filter(
-        ~pl.col("key").is_in(list(_SPECIAL)) & ~used_identity
-    ).select("event_idx", "key", "kind", "value")
+    own = event_attrs.filter(~pl.col("key").is_in(list(_SPECIAL)))
+    if own.select((pl.col("key") == _IDENTITY).any()).item():
+        # identity:id becomes the event id when it is a UUID; else an attribute.
+        own = own.filter(
+            (pl.col("key") != _IDENTITY) | ~pl.col("value").str.contains(_UUID_RE)
+        )
+    own = own.select("event_idx", "key", "kind", "value")
     inherited = (
         trace_attrs.filter(pl.col("key") != "concept:name")
         .unique(subset=["trace_idx", "key"], keep="last", maintain_order=True)
@@ -191,13 +191,28 @@ def _attributes_json(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     return attributes_from_long(_attribute_rows(parts, events), index="event_idx")
 
 
-def _special_columns(parts: XesParts) -> pl.DataFrame:
+def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
+    """Return ``event_idx`` and the last value of each extracted key per event.
+
+    Events and their attributes come in file order (ascending ``event_idx``),
+    so each key's values land in place by position (a scatter), the last of
+    a repeated key winning; no join or group-by.
+    """
     event_attrs = pl.concat(parts.event_attrs).cast(_EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
-    wanted = event_attrs.filter(pl.col("key").is_in(_EXTRACTED))
-    return wanted.group_by("event_idx").agg(
-        pl.col("value").filter(pl.col("key") == key).last().alias(key)
-        for key in _EXTRACTED
-    )
+    index = events.get_column("event_idx")
+    columns = [index]
+    for key in _EXTRACTED:
+        rows = event_attrs.filter(pl.col("key") == key).select("event_idx", "value")
+        later = pl.col("event_idx") == pl.col("event_idx").shift(-1)
+        if rows.select(later.any()).item():
+            rows = rows.filter(~later.fill_null(value=False))
+        if rows.height == index.len():  # every event has the key, once
+            columns.append(rows.get_column("value").alias(key))
+            continue
+        column = pl.repeat(None, index.len(), dtype=pl.String, eager=True).alias(key)
+        at = index.search_sorted(rows["event_idx"])
+        columns.append(column.scatter(at, rows["value"]))
+    return pl.DataFrame(columns)
 
 
 def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
@@ -210,13 +225,10 @@ def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
     )
     frame = (
         events.join(cases, on="trace_idx", how="left")
-        .join(_special_columns(parts), on="event_idx", how="left")
+        .join(_special_columns(parts, events), on="event_idx", how="left")
         .join(_attributes_json(parts, events), on="event_idx", how="left")
         .sort("event_idx")
     )
-    for key in _EXTRACTED:
-        if key not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(key))
     activity = pl.col("concept:name")
     if lifecycle_classifier:
         activity = (

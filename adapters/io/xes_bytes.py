@@ -38,7 +38,7 @@ _EVENT, _END_EVENT, _TRACE, _END_TRACE, _END_LOG, _LOG = range(
 )
 _OTHER = len(_NAMES)
 _PAD = 16  # reads past the end of a block (names, short strings) see zeros
-_KIND_TEXT = dict(enumerate(ATTRIBUTE_KINDS))
+_KIND_NAMES = pl.Series("kind", ATTRIBUTE_KINDS, dtype=pl.String)
 
 
 def _positions(arr: np.ndarray, byte: int) -> np.ndarray:
@@ -218,16 +218,26 @@ def _nesting(
     )
 
 
-def _check_plain_text(block: bytes, padded: np.ndarray, lt: np.ndarray) -> None:
-    """Raise :class:`UnusualLayout` on character references (``&#``) or CDATA."""
+def _check_plain_text(block: bytes, padded: np.ndarray, lt: np.ndarray) -> np.ndarray:
+    """Return the tags an ``&`` follows (by index), as a mask over ``lt``.
+
+    Raises
+    ------
+    UnusualLayout
+        The block has character references (``&#``) or CDATA.
+    """
+    after_amp = np.zeros(lt.size, dtype=bool)
     if b"&" in block:
         amp = _positions(padded[:-_PAD], ord("&"))
         if (padded[amp + 1] == ord("#")).any():
             msg = "character references"
             raise UnusualLayout(msg)
+        tag = np.searchsorted(lt, amp, side="right") - 1
+        after_amp[tag[tag >= 0]] = True
     if ((padded[lt + 1] == ord("!")) & (padded[lt + 2] == ord("["))).any():
         msg = "CDATA"
         raise UnusualLayout(msg)
+    return after_amp
 
 
 def scan_block_bytes(
@@ -245,7 +255,8 @@ def scan_block_bytes(
         The block is not UTF-8.
     """
     try:
-        block.decode("utf-8")
+        if not block.isascii():
+            block.decode("utf-8")
     except UnicodeDecodeError as e:
         line = first_line + block[: e.start].count(b"\n")
         msg = f"not UTF-8 text: {e.reason}"
@@ -258,7 +269,7 @@ def scan_block_bytes(
         msg = "'<' and '>' do not alternate"
         raise UnusualLayout(msg)
     padded = np.concatenate([arr, np.zeros(_PAD, dtype=np.uint8)])
-    _check_plain_text(block, padded, lt)
+    after_amp = _check_plain_text(block, padded, lt)
     codes = _name_codes(padded, lt)
     newlines = _positions(arr, _NL)
     structural = (codes >= _EVENT) & (codes <= _END_TRACE)
@@ -274,18 +285,27 @@ def scan_block_bytes(
     q1, q2, q3, q4 = _check_attribute_tags(
         padded, lt[rows], gt[rows], _positions(arr, _QUOTE), codes[rows]
     )
-    kinds = pl.Series(codes[rows]).replace_strict(_KIND_TEXT, return_dtype=pl.String)
-    long = pl.DataFrame(
-        {
-            "event_idx": event_idx[rows] + events,
-            "trace_idx": trace_idx[rows] + traces,
-            "in_event": event_depth[rows] == 1,
-            "key": _strings(block, padded, q1 + 1, q2),
-            "kind": kinds,
-            "value": _strings(block, padded, q3 + 1, q4),
-        }
-    )
-    long = normalize_attribute_values(long, has_entities=b"&" in block)
+    in_event = event_depth[rows] == 1
+    has_entities = b"&" in block
+    escaped = after_amp[rows]
+
+    def attributes(which: np.ndarray, index: str, numbers: np.ndarray) -> pl.DataFrame:
+        frame = pl.DataFrame(
+            {
+                index: numbers[rows[which]],
+                "key": _strings(block, padded, q1[which] + 1, q2[which]),
+                "kind": _KIND_NAMES.gather(codes[rows[which]]),
+                "value": _strings(block, padded, q3[which] + 1, q4[which]),
+            }
+        )
+        return normalize_attribute_values(
+            frame,
+            has_entities=has_entities,
+            escaped=pl.Series(np.flatnonzero(escaped[which]), dtype=pl.UInt32),
+        )
+
+    event_attrs = attributes(in_event, "event_idx", event_idx + events)
+    trace_attrs = attributes(~in_event, "trace_idx", trace_idx + traces)
     event_rows = np.flatnonzero(codes == _EVENT)
     line_of_event = first_line + np.searchsorted(newlines, lt[event_rows])
     root_line = first_line + np.searchsorted(newlines, lt[: min(lt.size, 64)])
@@ -297,12 +317,8 @@ def scan_block_bytes(
                 "line": line_of_event.astype(np.int64),
             }
         ),
-        event_attrs=long.filter(pl.col("in_event")).select(
-            "event_idx", "key", "kind", "value", pl.lit(None, pl.Int64).alias("line")
-        ),
-        trace_attrs=long.filter(~pl.col("in_event")).select(
-            "trace_idx", "key", "kind", "value"
-        ),
+        event_attrs=event_attrs.with_columns(pl.lit(None, pl.Int64).alias("line")),
+        trace_attrs=trace_attrs,
         traces=int((codes == _TRACE).sum()),
         root=_root(arr, lt[:64], gt[:64], codes[:64], root_line),
         closes_log=bool((codes == _END_LOG).any()),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, cast
 
 from adapters.io.xes_bytes import scan_block_bytes
@@ -46,22 +47,34 @@ def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
 def _read_blocks(
     path: Path, block_bytes: int, on_progress: Callable[[int], None] | None
 ) -> Iterator[tuple[bytes, int, bool]]:
-    """Yield ``(block, its newline count, last)``."""
+    """Yield ``(block, its newline count, last)``.
+
+    The next block is read (and decompressed: zlib releases the GIL) by a
+    helper thread while the caller works on the current one; at most one
+    block is read ahead.
+    """
     stream, raw = open_xes_binary(path)
+
+    def read_next() -> tuple[bytes, int]:
+        return stream.read(block_bytes), raw.tell()
+
     buffer = b""
     lines_done = 1
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-read")
     try:
+        pending = pool.submit(read_next)
         while True:
             try:
-                data = stream.read(block_bytes)
+                data, done = pending.result()
             except (EOFError, OSError, zlib.error) as e:
                 lines = lines_done + buffer.count(b"\n")
                 msg = f"truncated or corrupt compressed file: {e}"
                 raise ValidationError(msg, source=str(path), line=lines) from e
             if on_progress is not None:
-                on_progress(raw.tell())
+                on_progress(done)
             if not data:
                 break
+            pending = pool.submit(read_next)
             buffer += data
             cut = buffer.rfind(b"</trace>")
             if cut >= 0:
@@ -73,6 +86,7 @@ def _read_blocks(
                 yield block, newlines, False
         yield buffer, buffer.count(b"\n"), True
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         stream.close()
         raw.close()
 

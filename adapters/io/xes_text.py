@@ -160,23 +160,30 @@ _LINE_RE = (
 
 
 def normalize_attribute_values(
-    tags: pl.DataFrame, *, has_entities: bool
+    tags: pl.DataFrame, *, has_entities: bool, escaped: pl.Series | None = None
 ) -> pl.DataFrame:
-    """Return ``tags`` with XML attribute-value normalization and entities applied."""
+    """Return ``tags`` with XML attribute-value normalization and entities applied.
+
+    ``escaped`` (row numbers), when the caller knows them, are the only rows
+    whose key or value may hold an ``&``; else they are searched for.
+    """
     if tags.select(pl.col("value").str.contains(r"[\t\n\r]").any()).item():
         # A literal tab or line break in an attribute value reads as a space.
         tags = tags.with_columns(pl.col("value").str.replace_all(r"[\t\n\r]", " "))
-    if has_entities:
-        escaped = pl.col("value").str.contains("&", literal=True) | pl.col(
+    if not has_entities:
+        return tags
+    if escaped is None:
+        amp = pl.col("value").str.contains("&", literal=True) | pl.col(
             "key"
         ).str.contains("&", literal=True)
-        where = tags.select(escaped.arg_true()).to_series()
-        fixed = tags[where].select(_unescape(pl.col("key")), _unescape(pl.col("value")))
-        tags = tags.with_columns(
-            tags["key"].scatter(where, fixed["key"]),
-            tags["value"].scatter(where, fixed["value"]),
-        )
-    return tags
+        escaped = tags.select(amp.arg_true()).to_series()
+    if escaped.is_empty():
+        return tags
+    fixed = tags[escaped].select(_unescape(pl.col("key")), _unescape(pl.col("value")))
+    return tags.with_columns(
+        tags["key"].scatter(escaped, fixed["key"]),
+        tags["value"].scatter(escaped, fixed["value"]),
+    )
 
 
 def _tag_frame(block: bytes, first_line: int, source: str) -> pl.DataFrame:
