@@ -8,7 +8,9 @@ remaining tokens) only on the last marking. So each distinct
 ``(marking, activity)`` step is computed once with pm4py's own helper
 functions, in pm4py's order, and stored in a table; all variants then walk the
 table in lockstep with polars joins (one join per trace position, never a
-Python loop per event). Results are identical to
+Python loop per event). Small logs (up to :data:`SMALL_REPLAY_EVENTS` variant
+events), where those joins' fixed cost dominates, walk each variant through
+the table in a plain loop instead. Results are identical to
 ``pm4py.conformance_diagnostics_token_based_replay`` (tested on real logs).
 """
 
@@ -22,7 +24,11 @@ import polars as pl
 if TYPE_CHECKING:
     from adapters.pm4py.models import Pm4pyModel
 
-__all__ = ["TokenReplayAutomaton", "replay_tokens_natively"]
+__all__ = ["SMALL_REPLAY_EVENTS", "TokenReplayAutomaton", "replay_tokens_natively"]
+
+# Up to this many variant events, variants are walked one by one (see
+# _replay_small): cheaper than one polars join per trace position.
+SMALL_REPLAY_EVENTS = 50_000
 
 _STEP_SCHEMA = {
     "state": pl.Int64,
@@ -72,10 +78,17 @@ class TokenReplayAutomaton:
         )
         self._markings: list[Any] = []
         self._ids: dict[tuple[tuple[str, int], ...], int] = {}
+        self._token_counts: dict[Any, tuple[int, int]] = {}
         self.initial_state = self._state_of(copy(model.initial_marking))
         self.initial_tokens = int(sum(model.initial_marking.values()))
-        self.steps = pl.DataFrame(schema=_STEP_SCHEMA)
-        self.ends = pl.DataFrame(schema=_END_SCHEMA)
+        # (state, activity) -> (next_state, missing, consumed, produced), and
+        # state -> (missing, consumed, produced, remaining) at the trace end.
+        self._step_table: dict[tuple[int, str], tuple[int, int, int, int]] = {}
+        self._end_table: dict[int, tuple[int, int, int, int]] = {}
+        self._steps = pl.DataFrame(schema=_STEP_SCHEMA)
+        self._ends = pl.DataFrame(schema=_END_SCHEMA)
+        self._new_steps: list[tuple[int, str, int, int, int, int]] = []
+        self._new_ends: list[tuple[int, int, int, int, int]] = []
 
     def _state_of(self, marking: Any) -> int:
         key = tuple(sorted((p.name, n) for p, n in marking.items()))
@@ -87,10 +100,14 @@ class TokenReplayAutomaton:
         return state
 
     def _tokens(self, transition: Any) -> tuple[int, int]:
-        return (
-            int(self._tr.get_consumed_tokens(transition)[0]),
-            int(self._tr.get_produced_tokens(transition)[0]),
-        )
+        counts = self._token_counts.get(transition)
+        if counts is None:
+            counts = (
+                int(self._tr.get_consumed_tokens(transition)[0]),
+                int(self._tr.get_produced_tokens(transition)[0]),
+            )
+            self._token_counts[transition] = counts
+        return counts
 
     def _step(self, state: int, activity: str) -> tuple[int, int, int, int]:
         """Mirror one iteration of pm4py's ``apply_trace`` loop (default parameters)."""
@@ -165,21 +182,62 @@ class TokenReplayAutomaton:
         consumed += int(sum(self._final.values()))
         return int(missing), consumed, produced, int(remaining)
 
+    @property
+    def steps(self) -> pl.DataFrame:
+        """Every step computed so far (``state, activity, next_state, step_*``)."""
+        if self._new_steps:
+            new = pl.DataFrame(self._new_steps, schema=_STEP_SCHEMA, orient="row")
+            self._steps, self._new_steps = pl.concat([self._steps, new]), []
+        return self._steps
+
+    @property
+    def ends(self) -> pl.DataFrame:
+        """Every end-of-trace result computed so far (``state, end_*, remaining``)."""
+        if self._new_ends:
+            new = pl.DataFrame(self._new_ends, schema=_END_SCHEMA, orient="row")
+            self._ends, self._new_ends = pl.concat([self._ends, new]), []
+        return self._ends
+
+    def step(self, state: int, activity: str) -> tuple[int, int, int, int]:
+        """Return ``(next_state, missing, consumed, produced)`` of one step, memoized."""
+        found = self._step_table.get((state, activity))
+        if found is None:
+            found = self._step_table[(state, activity)] = self._step(state, activity)
+            self._new_steps.append((state, activity, *found))
+        return found
+
+    def end(self, state: int) -> tuple[int, int, int, int]:
+        """Return ``(missing, consumed, produced, remaining)`` at a trace end, memoized."""
+        found = self._end_table.get(state)
+        if found is None:
+            found = self._end_table[state] = self._end(state)
+            self._new_ends.append((state, *found))
+        return found
+
     def extend_steps(self, pairs: pl.DataFrame) -> None:
-        """Compute the ``(state, activity)`` steps not in :attr:`steps` yet."""
-        new = pairs.join(self.steps, on=["state", "activity"], how="anti")
-        rows = [(st, a, *self._step(st, a)) for st, a in new.iter_rows()]
-        if rows:
-            frame = pl.DataFrame(rows, schema=_STEP_SCHEMA, orient="row")
-            self.steps = pl.concat([self.steps, frame])
+        """Compute the ``(state, activity)`` steps not known yet."""
+        for state, activity in pairs.iter_rows():
+            self.step(state, activity)
 
     def extend_ends(self, states: pl.Series) -> None:
-        """Compute the end-of-trace results of states not in :attr:`ends` yet."""
-        new = set(states.to_list()) - set(self.ends["state"].to_list())
-        rows = [(st, *self._end(st)) for st in sorted(new)]
-        if rows:
-            frame = pl.DataFrame(rows, schema=_END_SCHEMA, orient="row")
-            self.ends = pl.concat([self.ends, frame])
+        """Compute the end-of-trace results of states not known yet."""
+        for state in sorted(states.to_list()):
+            self.end(state)
+
+    def walk(self, trace: list[str]) -> tuple[int, int, int, int]:
+        """Return ``(state, missing, consumed, produced)`` after a trace's events.
+
+        The start counts the initial marking's tokens as produced, as pm4py;
+        the end of the trace (:meth:`end`) is not included.
+        """
+        state, missing, consumed, produced = self.initial_state, 0, 0, 0
+        produced = self.initial_tokens
+        for activity in trace:
+            if activity is None:  # as the lockstep replay: no event, no step
+                continue
+            state, m, c, p = self.step(state, activity)
+            missing, consumed, produced = missing + m, consumed + c, produced + p
+        return state, missing, consumed, produced
 
 
 def replay_tokens_natively(
@@ -200,6 +258,8 @@ def replay_tokens_natively(
         ``variant_id, fitness, is_fit, missing_tokens, consumed_tokens,
         remaining_tokens, produced_tokens`` in ``variants`` order.
     """
+    if variants["trace"].list.len().sum() <= SMALL_REPLAY_EVENTS:
+        return _replay_small(variants, automaton=automaton)
     events = (
         variants.select("variant_id", pl.col("trace").alias("activity"))
         .explode("activity")
@@ -226,6 +286,32 @@ def replay_tokens_natively(
         state = state.update(moved, on="variant_id")
     automaton.extend_ends(state["state"].unique())
     return _score_tokens(state.join(automaton.ends, on="state", how="left"))
+
+
+def _replay_small(
+    variants: pl.DataFrame, *, automaton: TokenReplayAutomaton
+) -> pl.DataFrame:
+    """Return :func:`replay_tokens_natively`'s result, walking each variant's trace.
+
+    For small logs, where polars' fixed cost per call (a few joins per trace
+    position) dominates: each variant follows the memoized step table in a
+    plain loop, then the same scoring expressions apply.
+    """
+    rows = [automaton.walk(trace) for trace in variants["trace"].to_list()]
+    walked = pl.DataFrame(
+        rows,
+        schema=dict.fromkeys(("state", "missing", "consumed", "produced"), pl.Int64),
+        orient="row",
+    )
+    ends = pl.DataFrame(
+        [(st, *automaton.end(st)) for st in sorted(set(walked["state"].to_list()))],
+        schema=_END_SCHEMA,
+        orient="row",
+    )
+    final = pl.concat([variants.select("variant_id"), walked], how="horizontal")
+    return _score_tokens(
+        final.join(ends, on="state", how="left", maintain_order="left")
+    )
 
 
 def _score_tokens(final: pl.DataFrame) -> pl.DataFrame:

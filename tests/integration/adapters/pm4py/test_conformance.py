@@ -178,3 +178,15 @@ def test_native_replay_equals_pm4py_on_random_traces_of_the_reference(traces):
     model = build_reference_net()
     native = compute_fitness(frame, model=model)
     assert native.equals(compute_fitness(frame, model=model, replayer="pm4py"))
+
+
+def test_lockstep_and_small_log_replays_agree_with_pm4py(real_log, monkeypatch):
+    import adapters.pm4py.replay as replay
+    from adapters.pm4py.discovery import discover_heuristics_model
+
+    _, frame = real_log
+    model = discover_heuristics_model(frame, noise_threshold=0.9)
+    expected = compute_fitness(frame, model=model, replayer="pm4py")
+    assert compute_fitness(frame, model=model).equals(expected)  # walked one by one
+    monkeypatch.setattr(replay, "SMALL_REPLAY_EVENTS", 0)  # polars lockstep
+    assert compute_fitness(frame, model=model).equals(expected)
