@@ -126,6 +126,8 @@ def encode_window_keys(events: pl.LazyFrame) -> pl.LazyFrame:
 def _participation_lists() -> list[pl.Expr]:
     """Per event: distinct partner orgs, their actors, and orgs with a top manager.
 
+    The actors may repeat within an event (they are counted distinct per window).
+
     Deduplicated inside each event's list (vectorized), so that a workshop of
     50 people from 3 organizations becomes 3 rows, not 50, when exploded.
     """
@@ -151,9 +153,13 @@ def _participation_lists() -> list[pl.Expr]:
             pl.element().filter(keep).struct.field(field.meta.output_name()).unique()
         )
 
+    # Actors are only ever counted distinct per window: no per-event unique.
+    actors = appearing.list.eval(
+        pl.element().filter(partner & actor.is_not_null()).struct.field("actor")
+    )
     return [
         distinct(partner, org).alias(PARTNER_ORGS),
-        distinct(partner & actor.is_not_null(), actor).alias(PARTNER_ACTORS),
+        actors.alias(PARTNER_ACTORS),
         distinct((role == "top_manager") & org.is_not_null(), org).alias(
             TOP_MANAGER_ORGS
         ),

@@ -8,6 +8,7 @@ of many organizations over many windows stays cheap.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -28,7 +29,14 @@ from engine.indicator_frames import (
 )
 from engine.membership import PARTNERS, count_active_partners_in_windows
 from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL
-from engine.windows import WINDOW_END, WINDOW_INDEX, WINDOW_START, build_window_grid
+from engine.windows import (
+    WINDOW_END,
+    WINDOW_INDEX,
+    WINDOW_START,
+    RollingWindows,
+    build_window_grid,
+    rolling_window_range,
+)
 
 if TYPE_CHECKING:
     from engine.windows import WindowSpec
@@ -71,29 +79,63 @@ def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
 def _active_in_windows(
     events: pl.LazyFrame, *, windows: WindowSpec, intervals: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Per window key: ``_partners`` active at some time in it, plus ``_listed``.
-
-    ``_listed`` rows are (key, organization) of organizations that took part
-    in the window although not active then (they left before it): they count
-    on top of the active ones.
-    """
+    """Per window key (ungrouped): ``_partners`` active at some time in it."""
     grid = build_window_grid(events, windows=windows).select(
         s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
     )
     # Ungrouped: the one group of each partnership (whatever its key's type).
-    group = events.group_by(s.PARTNERSHIP_ID).agg(pl.col(GROUP).first())
-    return (
-        count_active_partners_in_windows(intervals, grid)
-        .join(group, on=s.PARTNERSHIP_ID)
-        .select(
-            s.PARTNERSHIP_ID,
-            GROUP,
-            WINDOW_INDEX,
-            WINDOW_START,
-            WINDOW_END,
-            PARTNERS,
-        )
+    group = events.group_by(s.PARTNERSHIP_ID).agg(
+        pl.col(GROUP).first(),
+        pl.col(s.TIMESTAMP).min().dt.truncate("1d").alias("_first"),
     )
+    keys = grid.join(group, on=s.PARTNERSHIP_ID)
+    if isinstance(windows, RollingWindows) and window_range_columns(events):
+        return _count_active_in_rolling(
+            intervals, keys=keys, events=events, windows=windows
+        ).drop("_first")
+    return count_active_partners_in_windows(intervals, keys).select(
+        s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX, WINDOW_START, WINDOW_END, PARTNERS
+    )
+
+
+def _count_active_in_rolling(
+    intervals: pl.LazyFrame,
+    *,
+    keys: pl.LazyFrame,
+    events: pl.LazyFrame,
+    windows: RollingWindows,
+) -> pl.LazyFrame:
+    """Partners active at some time in each rolling window, in window-index space.
+
+    An interval ``[from, until)`` overlaps window ``k`` (``[start_k, end_k)``)
+    when ``from < end_k``, i.e. ``k >= lo(from)`` (the first window holding
+    time ``from``), and not ``until <= start_k``, i.e. ``k < ceil((until -
+    first) / step)``: a +1 and a -1 on the window index, whose running sum is
+    looked up for each window (no join on times, no sort of times).
+    """
+    first = keys.group_by(s.PARTNERSHIP_ID).agg(pl.col(GROUP, "_first").first())
+    began = intervals.filter(pl.col(ACTIVE_FROM).is_not_null()).join(
+        first, on=s.PARTNERSHIP_ID
+    )
+    lo, _ = rolling_window_range(
+        windows, first=pl.col("_first"), timestamp=pl.col(ACTIVE_FROM)
+    )
+    step = windows.step // timedelta(microseconds=1)
+    until = (pl.col(ACTIVE_UNTIL) - pl.col("_first")).dt.total_microseconds()
+    bounds = pl.concat(
+        [
+            began.select(
+                s.PARTNERSHIP_ID, GROUP, lo.alias("_w"), pl.lit(1).alias("_d")
+            ),
+            began.filter(pl.col(ACTIVE_UNTIL).is_not_null()).select(
+                s.PARTNERSHIP_ID,
+                GROUP,
+                ((until + step - 1) // step).alias("_w"),
+                pl.lit(-1).alias("_d"),
+            ),
+        ]
+    )
+    return _look_up_running_sum(bounds, events=events, keys=keys, name=PARTNERS)
 
 
 def _inactive_participants(
@@ -291,7 +333,9 @@ def count_window_actors(
     new_island = previous_hi.is_null() | (pl.col(lo) > previous_hi)
     rows = (
         actors.filter(pl.col(lo) < pl.col(hi))
-        .select(z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices)))
+        .select(
+            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
+        )
         .with_columns(unpack_columns(pl.col("_z"), names, r))
         .with_columns(new_island.alias("_new"))
         .with_columns(pl.col("_new").shift(-1).fill_null(value=True).alias("_last"))
@@ -306,13 +350,18 @@ def count_window_actors(
             ),
         ]
     )
-    return _look_up_running_sum(bounds, events=events, keys=keys)
+    return _look_up_running_sum(bounds, events=events, keys=keys, name="_actors")
 
 
 def _look_up_running_sum(
-    bounds: pl.LazyFrame, *, events: pl.LazyFrame, keys: pl.LazyFrame
+    bounds: pl.LazyFrame, *, events: pl.LazyFrame, keys: pl.LazyFrame, name: str
 ) -> pl.LazyFrame:
-    """Return ``keys`` with ``_actors``: the running sum of ``_d`` up to their window."""
+    """Return ``keys`` with ``name``: the running sum of ``_d`` up to their window.
+
+    ``bounds`` holds +1/-1 steps ``_d`` at window index ``_w`` of a
+    (partnership, group); each (partnership, group) sums its own steps only.
+    Rows of ``keys`` come back in key order.
+    """
     # Radices from the whole partition, the same for bounds and keys.
     radix = events.select(
         (pl.col(s.PARTNERSHIP_ID).max().cast(pl.UInt64) + 1).alias("_rp"),
@@ -324,20 +373,28 @@ def _look_up_running_sum(
         pg = pl.col(s.PARTNERSHIP_ID).cast(pl.UInt64) * pl.col("_rg") + pl.col(GROUP)
         return (pg * pl.col("_rw") + pl.col(window).cast(pl.UInt64)).alias("_k")
 
+    pg = pl.col("_k") // pl.col("_rw")
+    total = pl.col("_d").cum_sum()
+    # A running sum over all partnerships, minus its value where this one began.
+    before = pl.when(pg != pg.shift(1).fill_null(-1)).then(total - pl.col("_d"))
     running = (
         bounds.join(radix, how="cross")
-        .select(packed("_w"), "_d")
+        .select(packed("_w"), "_d", "_rw")
         .sort("_k")
-        .with_columns(pl.col("_d").cum_sum().alias("_actors"))
+        .with_columns((total - before.forward_fill()).alias(name), pg.alias("_pg"))
         .filter(pl.col("_k") != pl.col("_k").shift(-1).fill_null(-1))
-        .select("_k", "_actors")
+        .select("_k", "_pg", name)
     )
     return (
         keys.join(radix, how="cross")
         .with_columns(packed(WINDOW_INDEX))
+        .with_columns(pg.alias("_pg"))
         .sort("_k")
-        .join_asof(running, on="_k", strategy="backward", check_sortedness=False)
-        .select(*KEY_COLUMNS, pl.col("_actors").fill_null(0).cast(pl.UInt32))
+        .join_asof(
+            running, on="_k", by="_pg", strategy="backward", check_sortedness=False
+        )
+        .with_columns(pl.col(name).fill_null(0).cast(pl.Int64))
+        .drop("_k", "_pg", "_rp", "_rg", "_rw")
     )
 
 

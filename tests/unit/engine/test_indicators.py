@@ -257,6 +257,49 @@ def test_rolling_commitment_matches_brute_force(events, width, step):
     assert got["commitment"].to_list() == pytest.approx(expected)
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    events=st.lists(
+        st.tuples(st.integers(0, 200), st.sampled_from("XYZ"), st.booleans()),
+        min_size=1,
+        max_size=12,
+    ),
+    width=st.integers(5, 90),
+    step=st.integers(5, 45),
+)
+def test_rolling_participation_equality_matches_brute_force(events, width, step):
+    # an event of one org, or of two (X and the drawn one) when the flag is set
+    log = [
+        ev(
+            i + 1,
+            "explore_expectations",
+            day,
+            (("x", "X", "manager"), ("o", org, "manager"))
+            if both
+            else (("o", org, "manager"),),
+        )
+        for i, (day, org, both) in enumerate(events)
+    ]
+    spec = RollingWindows(timedelta(days=width), timedelta(days=step))
+    got = compute_indicators(new_events_to_frame(log), windows=spec)
+    first = min(d for d, _, _ in events)
+    count = (max(d for d, _, _ in events) - first) // step + 1
+    appearances = [(d, {o, "X"} if b else {o}) for d, o, b in events]
+    expected = []
+    for k in range(count):
+        start, end = first + k * step, first + k * step + width
+        # no member leaves: the partners active in the window are those seen before its end
+        active = set().union(*(orgs for d, orgs in appearances if d < end))
+        inside = [orgs for d, orgs in appearances if start <= d < end]
+        if not inside:
+            expected.append(None)
+            continue
+        counts = [sum(org in orgs for orgs in inside) for org in sorted(active)]
+        gini = _gini_oracle(counts)
+        expected.append(None if gini is None else 1 - gini)
+    assert got["participation_equality"].to_list() == pytest.approx(expected)
+
+
 def test_config_from_toml_and_errors():
     from engine.errors import ConfigError
 
