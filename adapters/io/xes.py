@@ -8,24 +8,32 @@ goes to the ``attributes`` JSON. With ``lifecycle_classifier`` the activity is
 ``concept:name+lifecycle:transition`` (BPIC 2013 needs it).
 
 The fast path is :mod:`adapters.io.xes_stream` (vectorized); unusual or
-malformed files go through lxml ``iterparse`` with element clearing, which
+malformed files go through lxml ``iterparse`` (:mod:`adapters.io.xes_lxml`), which
 names the line of any syntax error.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
 from adapters.io.jsontext import attributes_from_long
 from adapters.io.timestamps import parse_timestamps, timestamp_problems
-from adapters.io.xes_stream import DEFAULT_BLOCK_BYTES, iter_xes_parts, open_xes_binary
-from adapters.io.xes_text import ATTRIBUTE_KINDS, UnusualLayout, XesParts
+from adapters.io.xes_lxml import (
+    EVENT_ATTR_SCHEMA,
+    EVENTS_SCHEMA,
+    TRACE_ATTR_SCHEMA,
+    read_xes_parts_lxml,
+)
+from adapters.io.xes_stream import DEFAULT_BLOCK_BYTES, iter_xes_parts
+from adapters.io.xes_text import UnusualLayout, XesParts
 from engine import schema as s
-from engine.errors import ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -40,155 +48,87 @@ _SPECIAL = {
 }
 _LIFECYCLE = "lifecycle:transition"
 _IDENTITY = "identity:id"
+_CASE = "case:"
 _UUID_RE = r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _EXTRACTED = [*_SPECIAL, _LIFECYCLE, _IDENTITY]
-_EVENTS_SCHEMA = {"event_idx": pl.Int64, "trace_idx": pl.Int64, "line": pl.Int64}
-_EVENT_ATTR_SCHEMA = {
-    "event_idx": pl.Int64,
-    "key": pl.String,
-    "kind": pl.String,
-    "value": pl.String,
-    "line": pl.Int64,
-}
-_TRACE_ATTR_SCHEMA = {
-    "trace_idx": pl.Int64,
-    "key": pl.String,
-    "kind": pl.String,
-    "value": pl.String,
-}
 
 
-def _localname(tag: Any) -> str:
-    text = str(tag)
-    return text.rsplit("}", 1)[-1]
-
-
-class _LxmlCollector:
-    """Collects the long form while lxml streams (one Python step per element)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[int, int, int]] = []
-        self.event_attrs: list[tuple[int, str, str, str, int]] = []
-        self.trace_attrs: list[tuple[int, str, str, str]] = []
-        self.traces = 0
-
-    def take_event(self, elem: Any) -> None:
-        idx = len(self.events)
-        self.events.append((idx, self.traces, int(elem.sourceline or 0)))
-        for child in elem:
-            kind = _localname(child.tag)
-            if kind in ATTRIBUTE_KINDS and child.get("key") is not None:
-                self.event_attrs.append(
-                    (
-                        idx,
-                        child.get("key"),
-                        kind,
-                        child.get("value"),
-                        int(child.sourceline or 0),
-                    )
-                )
-
-    def take_trace_attr(self, elem: Any) -> None:
-        self.trace_attrs.append(
-            (self.traces, elem.get("key"), _localname(elem.tag), elem.get("value"))
-        )
-
-    def to_parts(self) -> XesParts:
-        return XesParts(
-            events=[pl.DataFrame(self.events, schema=_EVENTS_SCHEMA, orient="row")],
-            event_attrs=[
-                pl.DataFrame(self.event_attrs, schema=_EVENT_ATTR_SCHEMA, orient="row")
-            ],
-            trace_attrs=[
-                pl.DataFrame(self.trace_attrs, schema=_TRACE_ATTR_SCHEMA, orient="row")
-            ],
-        )
-
-
-def _iterparse_xes(stream: Any, source: str) -> XesParts:
-    from lxml import etree
-
-    collector = _LxmlCollector()
-    depth = 0
-    for action, elem in etree.iterparse(
-        stream, events=("start", "end"), huge_tree=True
-    ):
-        name = _localname(elem.tag)
-        if action == "start":
-            if depth == 0 and name != "log":
-                msg = f"not an XES file: the root element is <{name}>, not <log>"
-                raise ValidationError(
-                    msg, source=source, line=elem.sourceline, field="log"
-                )
-            depth += 1
-            continue
-        depth -= 1
-        parent = elem.getparent()
-        parent_name = _localname(parent.tag) if parent is not None else ""
-        if name == "event" and parent_name == "trace":
-            collector.take_event(elem)
-            elem.clear()
-        elif name in ATTRIBUTE_KINDS and parent_name == "trace":
-            collector.take_trace_attr(elem)
-        elif name == "trace":
-            collector.traces += 1
-            elem.clear()
-            while elem.getprevious() is not None:
-                del parent[0]
-    return collector.to_parts()
-
-
-def read_xes_parts_lxml(path: Path) -> XesParts:
-    """Return the long form of an XES file with lxml's streaming parser.
-
-    Raises
-    ------
-    ValidationError
-        The file is not well-formed XML (naming the line), or not XES.
-    """
-    from lxml import etree
-
-    stream, raw = open_xes_binary(path)
-    try:
-        return _iterparse_xes(stream, str(path))
-    except etree.XMLSyntaxError as e:
-        line = e.position[0] if e.position else None
-        msg = f"not well-formed XML (truncated or not XES?): {e.msg}"
-        raise ValidationError(msg, source=str(path), line=line) from e
-    except (EOFError, OSError) as e:
-        msg = f"truncated or corrupt compressed file: {e}"
-        raise ValidationError(msg, source=str(path)) from e
-    finally:
-        stream.close()
-        raw.close()
-
-
-def _attribute_rows(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
-    event_attrs = pl.concat(parts.event_attrs).cast(_EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
-    trace_attrs = pl.concat(parts.trace_attrs).cast(_TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
+def _own_and_trace_rows(parts: XesParts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the events' own attributes and the traces' (keys as ``case:<key>``)."""
+    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
+    trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
     own = event_attrs.filter(~pl.col("key").is_in(list(_SPECIAL)))
     if own.select((pl.col("key") == _IDENTITY).any()).item():
         # identity:id becomes the event id when it is a UUID; else an attribute.
         own = own.filter(
             (pl.col("key") != _IDENTITY) | ~pl.col("value").str.contains(_UUID_RE)
         )
-    own = own.select("event_idx", "key", "kind", "value")
-    inherited = (
+    own = own.select("event_idx", "key", "kind", "value").filter(
+        pl.col("value").is_not_null()
+    )
+    trace = (
         trace_attrs.filter(pl.col("key") != "concept:name")
         .unique(subset=["trace_idx", "key"], keep="last", maintain_order=True)
-        .join(events.select("event_idx", "trace_idx"), on="trace_idx")
+        .filter(pl.col("value").is_not_null())
         .select(
-            "event_idx",
-            pl.concat_str([pl.lit("case:"), pl.col("key")]).alias("key"),
+            "trace_idx",
+            pl.concat_str([pl.lit(_CASE), pl.col("key")]).alias("key"),
             "kind",
             "value",
         )
     )
-    return pl.concat([own, inherited]).filter(pl.col("value").is_not_null())
+    return own, trace
+
+
+def _inner(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_prefix("{").str.strip_suffix("}")
 
 
 def _attributes_json(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
-    return attributes_from_long(_attribute_rows(parts, events), index="event_idx")
+    """Return ``(event_idx, attributes)``: own and inherited attributes as JSON.
+
+    Every inherited key starts with ``case:``, so in the sorted keys of an
+    event they form one run: the traces' part is encoded once per trace and
+    put between the event's keys before and after ``case:`` (unless an event
+    has a ``case:`` key of its own; then all go through one encoding).
+    """
+    own, trace = _own_and_trace_rows(parts)
+    pairs = events.select("event_idx", "trace_idx")
+    if own.select(pl.col("key").str.starts_with(_CASE).any()).item():
+        inherited = trace.join(pairs, on="trace_idx").select(
+            "event_idx", "key", "kind", "value"
+        )
+        return attributes_from_long(pl.concat([own, inherited]), index="event_idx")
+    before = own.filter(pl.col("key") < _CASE)
+    after = own.filter(pl.col("key") > _CASE)
+    frame = (
+        pairs.join(
+            attributes_from_long(before, index="event_idx"), on="event_idx", how="left"
+        )
+        .join(
+            attributes_from_long(trace, index="trace_idx").rename(
+                {s.ATTRIBUTES: "mid"}
+            ),
+            on="trace_idx",
+            how="left",
+        )
+        .join(
+            attributes_from_long(after, index="event_idx").rename({s.ATTRIBUTES: "hi"}),
+            on="event_idx",
+            how="left",
+        )
+    )
+    body = pl.concat_str(
+        [_inner(s.ATTRIBUTES), _inner("mid"), _inner("hi")],
+        separator=",",
+        ignore_nulls=True,
+    )
+    return frame.select(
+        "event_idx",
+        pl.when(body.str.len_bytes() > 0)
+        .then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+        .alias(s.ATTRIBUTES),
+    )
 
 
 def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
@@ -198,7 +138,7 @@ def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     so each key's values land in place by position (a scatter), the last of
     a repeated key winning; no join or group-by.
     """
-    event_attrs = pl.concat(parts.event_attrs).cast(_EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
+    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     index = events.get_column("event_idx")
     columns = [index]
     for key in _EXTRACTED:
@@ -216,8 +156,8 @@ def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
-    events = pl.concat(parts.events).cast(_EVENTS_SCHEMA)  # type: ignore[arg-type]
-    trace_attrs = pl.concat(parts.trace_attrs).cast(_TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
+    events = pl.concat(parts.events).cast(EVENTS_SCHEMA)  # type: ignore[arg-type]
+    trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
     cases = (
         trace_attrs.filter(pl.col("key") == "concept:name")
         .group_by("trace_idx")
@@ -250,6 +190,48 @@ def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
     )
 
 
+def _assemble_streamed(
+    path: Path,
+    *,
+    lifecycle_classifier: bool,
+    on_progress: Callable[[int], None] | None,
+    use_bytes: bool,
+    block_bytes: int,
+) -> pl.DataFrame:
+    """Return the flat events of the file, scanning one block while assembling another.
+
+    A helper thread assembles block i (polars, which releases the GIL)
+    while this thread scans block i + 1; at most two scanned blocks wait,
+    so memory stays bounded by the block size.
+
+    Raises
+    ------
+    UnusualLayout
+        From the scanner: the file needs the lxml parser.
+    """
+    assemble = partial(_assemble, lifecycle_classifier=lifecycle_classifier)
+    blocks = iter_xes_parts(
+        path, block_bytes=block_bytes, on_progress=on_progress, use_bytes=use_bytes
+    )
+    pending: deque[Future[pl.DataFrame]] = deque()
+    flats, last = [], None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-assemble") as pool:
+        try:
+            for parts in blocks:
+                last = parts
+                if any(frame.height for frame in parts.events):
+                    pending.append(pool.submit(assemble, parts))
+                while len(pending) > 1:
+                    flats.append(pending.popleft().result())
+            flats.extend(future.result() for future in pending)
+        finally:
+            for future in pending:
+                future.cancel()
+    if not flats and last is not None:  # a log without events
+        flats.append(assemble(last))
+    return pl.concat(flats)
+
+
 def _assemble_file(
     path: Path,
     *,
@@ -261,22 +243,13 @@ def _assemble_file(
     """Return the flat events of the whole file, assembled block by block."""
     if parser != "lxml":
         try:
-            blocks = iter_xes_parts(
+            return _assemble_streamed(
                 path,
-                block_bytes=block_bytes,
+                lifecycle_classifier=lifecycle_classifier,
                 on_progress=on_progress,
                 use_bytes=parser == "auto",
+                block_bytes=block_bytes,
             )
-            flats, last = [], None
-            for parts in blocks:
-                last = parts
-                if any(frame.height for frame in parts.events):
-                    flats.append(
-                        _assemble(parts, lifecycle_classifier=lifecycle_classifier)
-                    )
-            if not flats and last is not None:  # a log without events
-                flats.append(_assemble(last, lifecycle_classifier=lifecycle_classifier))
-            return pl.concat(flats)
         except UnusualLayout:
             pass
     parts = read_xes_parts_lxml(path)
