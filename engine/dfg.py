@@ -352,7 +352,10 @@ def discover_dfg(
     if partnerships is not None:
         frame = frame.filter(pl.col(case).is_in(list(partnerships)))
     events = frame.select(case, activity, timestamp).collect()
-    ordered = _order_by_case_key(events, case=case, timestamp=timestamp).lazy()
+    keep = [activity, timestamp] if performance else [activity]
+    ordered = _order_by_case_key(
+        events, case=case, timestamp=timestamp, keep=keep
+    ).lazy()
     edges, starts, ends = pl.collect_all(
         [
             find_dfg_edges(
@@ -376,13 +379,13 @@ _CASE_KEY = "__case_key"
 
 
 def _order_by_case_key(
-    events: pl.DataFrame, *, case: str, timestamp: str
+    events: pl.DataFrame, *, case: str, timestamp: str, keep: list[str]
 ) -> pl.DataFrame:
-    """Return ``events`` grouped by case, the case column replaced by a key.
+    """Return the ``keep`` columns of ``events`` grouped by case, and a case key.
 
     The key is a 64-bit hash of the case id: integer comparisons, and only
-    the key, activity and timestamp columns are gathered. If two cases share
-    a key, the exact string sort is used and the key is the case id itself.
+    the key and the ``keep`` columns are gathered. If two cases share a key,
+    the exact string sort is used and the key is the case id itself.
     """
     key = events[case].hash()
     order = order_cases(events, timestamp=timestamp, case_key=key)
@@ -390,6 +393,6 @@ def _order_by_case_key(
     keys = key if order is None else key.gather(order)
     if _keys_collide(cases, keys):
         ordered = events.sort([case, timestamp], maintain_order=True)
-        return ordered.rename({case: _CASE_KEY})
-    rest = events.drop(case)
+        return ordered.select(pl.col(case).alias(_CASE_KEY), *keep)
+    rest = events.select(keep)
     return (rest if order is None else rest[order]).with_columns(keys.alias(_CASE_KEY))
