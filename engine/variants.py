@@ -68,7 +68,7 @@ def trace_frame(
     activity: str = s.ACTIVITY,
     timestamp: str = s.TIMESTAMP,
 ) -> pl.LazyFrame:
-    """Return one row per case: ``case`` and its ``trace`` (list of activities).
+    """Return one row per case, by case: ``case`` and its ``trace`` (list of activities).
 
     Parameters
     ----------
@@ -85,11 +85,16 @@ def trace_frame(
     >>> trace_frame(lf).collect().rows()
     [('p', ['a', 'b'])]
     """
-    ordered = order_events(
-        frame.select(case, activity, timestamp), case=case, timestamp=timestamp
+    # A stable sort by timestamp alone: grouping keeps each case's events in
+    # that order (ties in row order), as order_events would, and sorting one
+    # integer column is far cheaper than sorting by the case strings first.
+    ordered = frame.select(case, activity, timestamp).sort(
+        timestamp, maintain_order=True
     )
-    return ordered.group_by(case, maintain_order=True).agg(
-        pl.col(activity).alias("trace")
+    return (
+        ordered.group_by(case, maintain_order=True)
+        .agg(pl.col(activity).alias("trace"))
+        .sort(case)
     )
 
 
