@@ -60,10 +60,12 @@ from engine.alerts import ALERT_SCHEMA, AlertRules, StatusCrossingRule, apply_co
 from engine.alignment import STATUS_RANK
 from engine.indicator_frames import (
     EVENT_KEY,
+    add_window_ranges,
     assign_event_windows,
-    prepare_indicator_events,
+    window_range_columns,
 )
 from engine.phases import assign_stages
+from engine.selection import drop_engine_events
 from engine.windows import (
     COMPLETE,
     PERIOD,
@@ -226,16 +228,38 @@ def _baseline_lag(windows: WindowSpec) -> int:
     return 1
 
 
-def _stage_edges(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Return the prepared events and their directly-follows pairs with a stage.
+def _dfg_events(frame: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return the partners' events with what a DFG per window needs, keyed cheaply.
+
+    Engine-written events are dropped; the partnership id is categorical (its
+    joins and group-bys hash integers); rolling windows come as ranges
+    (:func:`engine.indicator_frames.add_window_ranges`).
+    """
+    columns = frame.collect_schema().names()
+    version = pl.col(s.VERSION) if s.VERSION in columns else pl.int_range(pl.len())
+    events = (
+        drop_engine_events(frame)
+        .select(
+            pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
+            s.TIMESTAMP,
+            version.cast(pl.Int64).alias(s.VERSION),
+            s.ACTIVITY,
+            s.PHASE,
+        )
+        .with_row_index(EVENT_KEY)
+    )
+    return add_window_ranges(events, windows=windows)
+
+
+def _stage_edges(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the directly-follows pairs of ``events``, each with a stage.
 
     A pair belongs to the lifecycle stage of its target event
     (:func:`engine.phases.assign_stages`: the recorded phase, else the
     activity's stage, any-stage activities in the stage in force).
     """
-    events = prepare_indicator_events(frame, by=None)
     ordered = events.sort(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION)
-    edges = (
+    return (
         assign_stages(ordered)
         .with_columns(
             pl.col(s.ACTIVITY).shift(1).over(s.PARTNERSHIP_ID).alias("_source")
@@ -244,12 +268,12 @@ def _stage_edges(frame: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .select(
             EVENT_KEY,
             s.PARTNERSHIP_ID,
-            pl.col("stage").fill_null("").alias(_STAGE),
-            "_source",
-            pl.col(s.ACTIVITY).alias("_target"),
+            *window_range_columns(events),
+            pl.col("stage").fill_null("").cast(pl.Categorical).alias(_STAGE),
+            pl.col("_source").cast(pl.Categorical),
+            pl.col(s.ACTIVITY).cast(pl.Categorical).alias("_target"),
         )
     )
-    return events, edges
 
 
 def compute_process_distance(
@@ -268,7 +292,8 @@ def compute_process_distance(
     ``baseline_edges`` count the pairs of the measured stages (all the
     window's pairs, and 0, when none is).
     """
-    events, edges = _stage_edges(frame)
+    events = _dfg_events(frame, windows=windows)
+    edges = _stage_edges(events)
     stage_key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE]
     key = [*stage_key, "_source", "_target"]
     current = (
@@ -339,7 +364,7 @@ def detect_process_drift(
 ) -> pl.LazyFrame:
     """Return windows whose DFG drifted from the previous windows' (alert rows)."""
     grid = build_window_grid(
-        prepare_indicator_events(frame, by=None), windows=windows
+        _dfg_events(frame, windows=windows), windows=windows
     ).filter(pl.col(COMPLETE))
     distance = compute_process_distance(frame, windows=windows, rule=rule)
     measured = (pl.col("edges") >= rule.min_edges) & (
@@ -353,6 +378,7 @@ def detect_process_drift(
     )
     return (
         grid.join(distance, on=[s.PARTNERSHIP_ID, WINDOW_INDEX], how="left")
+        .with_columns(pl.col(s.PARTNERSHIP_ID).cast(pl.String))
         .rename({s.PARTNERSHIP_ID: _PID})
         .sort(_ORDER)
         .filter(_first_of_run(drifted))
