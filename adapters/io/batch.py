@@ -99,10 +99,16 @@ def _content_names(frame: pl.DataFrame) -> pl.Series:
         if p in frame.columns
     ]
     keyed = frame.select(pl.concat_str(fields, separator="\x1f").alias("key"))
-    repeated = keyed.select(pl.col("key").is_duplicated().any()).item()
-    occurrence = (
-        pl.int_range(pl.len()).over("key").cast(pl.String) if repeated else pl.lit("0")
-    )
+    repeated = keyed.select(pl.col("key").is_duplicated().arg_true()).to_series()
+    occurrence: pl.Expr | pl.Series = pl.lit("0")
+    if not repeated.is_empty():
+        # Only the repeated events are numbered (a window over them alone).
+        numbers = keyed[repeated].select(pl.int_range(pl.len()).over("key")).to_series()
+        occurrence = (
+            pl.repeat(0, keyed.height, dtype=numbers.dtype, eager=True)
+            .scatter(repeated, numbers)
+            .cast(pl.String)
+        )
     return keyed.select(
         pl.concat_str([pl.col("key"), occurrence], separator="\x1f")
     ).to_series()
