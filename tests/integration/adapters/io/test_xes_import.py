@@ -234,3 +234,68 @@ def test_a_log_without_events_is_empty(tmp_path):
     batch = read_xes(path)
     assert batch.frame.height == 0
     assert batch.problems.is_empty()
+
+
+def _write_log(path, traces: list[str]) -> None:
+    body = "".join(f"  <trace>\n{t}  </trace>\n" for t in traces)
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
+        + body
+        + "</log>\n",
+        encoding="utf-8",
+    )
+
+
+def _event(name: str, *attrs: str) -> str:
+    lines = [
+        f'      <string key="concept:name" value="{name}"/>\n',
+        '      <date key="time:timestamp" value="2020-01-01T10:00:00.000+02:00"/>\n',
+        *(f"      {a}\n" for a in attrs),
+    ]
+    return "    <event>\n" + "".join(lines) + "    </event>\n"
+
+
+@pytest.mark.parametrize("own_case_key", [False, True])
+def test_inherited_attributes_sit_in_key_order(tmp_path, own_case_key):
+    import json
+
+    extra = '<string key="case:own" value="o"/>' if own_case_key else ""
+    trace = (
+        '    <string key="concept:name" value="c1"/>\n'
+        '    <string key="zeta" value="t"/>\n    <int key="alpha" value="7"/>\n'
+        + _event(
+            "A",
+            '<string key="cat" value="x"/>',
+            '<string key="cas" value="y"/>',
+            '<string key="case;" value="z"/>',
+            '<boolean key="Zed" value="TRUE"/>',
+            extra,
+        )
+        + _event("B")
+    )
+    path = tmp_path / "order.xes"
+    _write_log(path, [trace])
+    expected = {"case:alpha": 7, "case:zeta": "t", "cat": "x", "cas": "y"}
+    expected |= {"case;": "z", "Zed": True} | ({"case:own": "o"} if extra else {})
+    for parser in ("auto", "text", "lxml"):
+        got = read_xes(path, parser=parser).frame[s.ATTRIBUTES].to_list()
+        assert got[0] == json.dumps(expected, sort_keys=True, separators=(",", ":"))
+        assert json.loads(got[1]) == {"case:alpha": 7, "case:zeta": "t"}
+
+
+def test_entities_and_late_character_references_read_as_lxml(tmp_path):
+    plain = [
+        '    <string key="concept:name" value="c&amp;1"/>\n'
+        + _event("A &amp; B", '<string key="k&lt;" value="&quot;q&quot; &amp;lt;"/>')
+        for _ in range(400)
+    ]
+    # A character reference only in the last block: the file falls back to lxml.
+    late = '    <string key="concept:name" value="c2"/>\n' + _event("&#65;&#x42;")
+    path = tmp_path / "entities.xes"
+    for traces in (plain, [*plain, late]):
+        _write_log(path, traces)
+        fast = read_xes(path, block_bytes=20_000).frame
+        assert fast.equals(read_xes(path, parser="lxml").frame)
+    assert fast[s.ACTIVITY].to_list()[0] == "A & B"
+    assert fast[s.ACTIVITY].to_list()[-1] == "AB"
+    assert fast[s.ATTRIBUTES][0] == '{"k<":"\\"q\\" &lt;"}'
