@@ -2,12 +2,15 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/xes_ratios.py [--events 200000] [--repeat 3] [--skip-pm4py-large]
+    .venv/bin/python -m benchmarks.xes_ratios [--events 200000] [--repeat 3]
+        [--big-repeat 1] [--skip-pm4py-large]
 
 For each real log in /work/shared/data/logs and a synthetic XES of ``--events``
 events (BPI-2012-like: 8 attributes per event, ~20 events per trace), prints
-events/s of both readers (best of ``--repeat``), the ratio, and the peak RSS
-of a separate process that streams the synthetic file (resource.getrusage).
+events/s of both readers (best of ``--repeat`` rounds, ``--big-repeat`` for the
+synthetic log; each round runs both readers back to back), the ratio, and the
+peak RSS of a separate process that streams the synthetic file
+(resource.getrusage).
 """
 
 from __future__ import annotations
@@ -106,33 +109,41 @@ def write_synthetic_xes(
     return path
 
 
-def time_ours(path: Path, repeat: int) -> tuple[float, int]:
-    """Return (best seconds, events) of partnermine's read_xes."""
+def time_ours(path: Path) -> tuple[float, int]:
+    """Return (seconds, events) of one partnermine read_xes."""
     from adapters.io.xes import read_xes
 
-    best, count = float("inf"), 0
-    for _ in range(repeat):
-        t = time.perf_counter()
-        batch = read_xes(path)
-        best = min(best, time.perf_counter() - t)
-        count = batch.frame.height
-    return best, count
+    t = time.perf_counter()
+    batch = read_xes(path)
+    return time.perf_counter() - t, batch.frame.height
 
 
-def time_pm4py(path: Path, repeat: int) -> tuple[float, int]:
-    """Return (best seconds, events) of pm4py.read_xes (dataframe)."""
+def time_pm4py(path: Path) -> tuple[float, int]:
+    """Return (seconds, events) of one pm4py.read_xes (dataframe)."""
     warnings.simplefilter("ignore")
     import pm4py
 
-    best, count = float("inf"), 0
+    t = time.perf_counter()
+    df = pm4py.read_xes(
+        str(path), return_legacy_log_object=False, show_progress_bar=False
+    )
+    return time.perf_counter() - t, len(df)
+
+
+def time_pair(path: Path, repeat: int, *, pm4py: bool) -> tuple[float, int, float, int]:
+    """Return best-of-``repeat`` (ours s, events, pm4py s, events), runs interleaved.
+
+    Each round runs both readers back to back, so a change in the load of a
+    shared machine hits both alike.
+    """
+    ours, theirs, n, m = float("inf"), float("inf"), 0, 0
     for _ in range(repeat):
-        t = time.perf_counter()
-        df = pm4py.read_xes(
-            str(path), return_legacy_log_object=False, show_progress_bar=False
-        )
-        best = min(best, time.perf_counter() - t)
-        count = len(df)
-    return best, count
+        seconds, n = time_ours(path)
+        ours = min(ours, seconds)
+        if pm4py:
+            seconds, m = time_pm4py(path)
+            theirs = min(theirs, seconds)
+    return ours, n, theirs if pm4py else float("nan"), m if pm4py else n
 
 
 def peak_rss_mb(path: Path, block_bytes: int = 8 << 20) -> float:
@@ -156,6 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--big-repeat", type=int, default=1, help="rounds on the synthetic log"
+    )
     parser.add_argument("--skip-pm4py-large", action="store_true")
     args = parser.parse_args()
     rows = []
@@ -165,11 +179,11 @@ def main() -> None:
         )
         for path in [*(LOGS / name for name in REAL_LOGS), synthetic]:
             big = path == synthetic
-            ours, n = time_ours(path, 1 if big else args.repeat)
-            if big and args.skip_pm4py_large:
-                theirs, m = float("nan"), n
-            else:
-                theirs, m = time_pm4py(path, 1 if big else args.repeat)
+            ours, n, theirs, m = time_pair(
+                path,
+                args.big_repeat if big else args.repeat,
+                pm4py=not (big and args.skip_pm4py_large),
+            )
             rows.append((path.name, n, m, n / ours, m / theirs, theirs / ours))
         text_mb = len(gzip.decompress(synthetic.read_bytes())) / 2**20
         streamed = peak_rss_mb(synthetic)
