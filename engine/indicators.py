@@ -415,6 +415,44 @@ def _collect_kernels(
     ]
 
 
+def _compute_in_partitions(
+    frame: pl.LazyFrame | pl.DataFrame,
+    *,
+    windows: WindowSpec,
+    by: str | None,
+    config: IndicatorConfig,
+    partitions: int,
+) -> pl.DataFrame:
+    """Compute ranges of partnerships one at a time; concatenated, they are sorted.
+
+    Partnership ids are split into ``partitions`` ranges of their sorted
+    values (a dense rank), so each part's sorted output follows the previous
+    one's and the whole needs no final sort of millions of rows by name.
+    """
+    rank = pl.col(s.PARTNERSHIP_ID).rank("dense")
+    bucket = ((rank - 1) * partitions // rank.max()).alias("_bucket")
+    if isinstance(frame, pl.DataFrame):
+        # One rank of the ids; each part is filtered only when computed.
+        buckets = frame.select(bucket).to_series()
+        mask = [buckets == i for i in range(partitions)]
+        return pl.concat(
+            [
+                compute_indicators(
+                    frame.filter(m), windows=windows, by=by, config=config
+                )
+                for m in mask
+            ]
+        )
+    return pl.concat(
+        [
+            compute_indicators(
+                frame.filter(bucket == i), windows=windows, by=by, config=config
+            )
+            for i in range(partitions)
+        ]
+    )
+
+
 def compute_indicators(
     frame: pl.LazyFrame | pl.DataFrame,
     *,
@@ -426,7 +464,7 @@ def compute_indicators(
     """Return every indicator, the score, mode and status per partnership and window.
 
     This is the documented boundary where the lazy query is collected. With
-    ``partitions`` > 1 the partnerships are split by a hash of their id and
+    ``partitions`` > 1 the partnerships are split into ranges of their ids and
     each part is computed alone (the kernels only ever look at whole
     partnerships), which bounds peak memory on large logs; the result is the
     same.
@@ -455,16 +493,9 @@ def compute_indicators(
     """
     config = config or IndicatorConfig()
     if partitions > 1:
-        lazy = frame.lazy()
-        bucket = pl.col(s.PARTNERSHIP_ID).hash(seed=0) % partitions
-        return pl.concat(
-            [
-                compute_indicators(
-                    lazy.filter(bucket == i), windows=windows, by=by, config=config
-                )
-                for i in range(partitions)
-            ]
-        ).sort("partnership_id", pl.col(by or "workstream"), WINDOW_INDEX)
+        return _compute_in_partitions(
+            frame, windows=windows, by=by, config=config, partitions=partitions
+        )
     # Collected once here (the boundary), read by every kernel below.
     events = add_window_ranges(
         encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
