@@ -155,7 +155,10 @@ def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
+def _assemble(
+    parts: XesParts, *, lifecycle_classifier: bool, timezone: str | None
+) -> pl.DataFrame:
+    """Return the flat events of one block, timestamps parsed (``problem`` per row)."""
     events = pl.concat(parts.events).cast(EVENTS_SCHEMA)  # type: ignore[arg-type]
     trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
     cases = (
@@ -176,7 +179,7 @@ def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
             .then(pl.concat_str([activity, pl.lit("+"), pl.col(_LIFECYCLE)]))
             .otherwise(activity)
         )
-    return frame.select(
+    flat = frame.select(
         "line",
         pl.when(pl.col(_IDENTITY).str.contains(_UUID_RE))
         .then(pl.col(_IDENTITY))
@@ -188,12 +191,14 @@ def _assemble(parts: XesParts, *, lifecycle_classifier: bool) -> pl.DataFrame:
         pl.col("org:group").alias("organization_text"),
         s.ATTRIBUTES,
     )
+    return flat.hstack(parse_timestamps(flat["timestamp_text"], timezone=timezone))
 
 
 def _assemble_streamed(
     path: Path,
     *,
     lifecycle_classifier: bool,
+    timezone: str | None,
     on_progress: Callable[[int], None] | None,
     use_bytes: bool,
     block_bytes: int,
@@ -209,7 +214,9 @@ def _assemble_streamed(
     UnusualLayout
         From the scanner: the file needs the lxml parser.
     """
-    assemble = partial(_assemble, lifecycle_classifier=lifecycle_classifier)
+    assemble = partial(
+        _assemble, lifecycle_classifier=lifecycle_classifier, timezone=timezone
+    )
     blocks = iter_xes_parts(
         path, block_bytes=block_bytes, on_progress=on_progress, use_bytes=use_bytes
     )
@@ -236,6 +243,7 @@ def _assemble_file(
     path: Path,
     *,
     lifecycle_classifier: bool,
+    timezone: str | None,
     on_progress: Callable[[int], None] | None,
     parser: str,
     block_bytes: int,
@@ -246,6 +254,7 @@ def _assemble_file(
             return _assemble_streamed(
                 path,
                 lifecycle_classifier=lifecycle_classifier,
+                timezone=timezone,
                 on_progress=on_progress,
                 use_bytes=parser == "auto",
                 block_bytes=block_bytes,
@@ -253,7 +262,9 @@ def _assemble_file(
         except UnusualLayout:
             pass
     parts = read_xes_parts_lxml(path)
-    return _assemble(parts, lifecycle_classifier=lifecycle_classifier)
+    return _assemble(
+        parts, lifecycle_classifier=lifecycle_classifier, timezone=timezone
+    )
 
 
 def read_xes(
@@ -296,11 +307,12 @@ def read_xes(
     flat = _assemble_file(
         path,
         lifecycle_classifier=lifecycle_classifier,
+        timezone=timezone,
         on_progress=on_progress,
         parser=parser,
         block_bytes=block_bytes,
     )
-    times = parse_timestamps(flat["timestamp_text"], timezone=timezone)
+    times = flat.select(s.TIMESTAMP, s.TZ_OFFSET, "problem")
     raw = pl.DataFrame(
         {
             s.EVENT_ID: flat[s.EVENT_ID],

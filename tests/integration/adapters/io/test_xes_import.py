@@ -299,3 +299,27 @@ def test_entities_and_late_character_references_read_as_lxml(tmp_path):
     assert fast[s.ACTIVITY].to_list()[0] == "A & B"
     assert fast[s.ACTIVITY].to_list()[-1] == "AB"
     assert fast[s.ATTRIBUTES][0] == '{"k<":"\\"q\\" &lt;"}'
+
+
+def test_timestamps_parse_alike_in_any_block(tmp_path):
+    stamps = ["2020-01-01T10:00:00.000+02:00", "2020-01-01T10:00:00.5-03:30"]
+    stamps += [
+        "2020-01-01T08:00:00Z",
+        "2020-01-01 10:00:00",
+        "2020-02-30T10:00:00+01:00",
+    ]
+    traces = []
+    for i in range(300):
+        stamp = stamps[(i // 50) % len(stamps)] if i % 50 == 7 else stamps[0]
+        event = _event("A").replace(stamps[0], stamp)
+        traces.append(f'    <string key="concept:name" value="c{i}"/>\n' + event)
+    path = tmp_path / "stamps.xes"
+    _write_log(path, traces)
+    whole = read_xes(path, timezone="Europe/Helsinki")
+    for block_bytes in (2_000, 30_000):
+        part = read_xes(path, timezone="Europe/Helsinki", block_bytes=block_bytes)
+        assert part.frame.equals(whole.frame)
+        assert part.problems.equals(whole.problems)
+    assert whole.problems["row"].to_list() == [207]  # 30 February
+    assert whole.frame[s.TZ_OFFSET].to_list()[57] == -12600
+    assert whole.frame[s.TZ_OFFSET].to_list()[157] == 7200  # naive, in Helsinki
