@@ -43,7 +43,9 @@ def ensure_log(folder: Path, *, partnerships: int) -> None:
     )
 
 
-def measure(folder: Path, *, repeat: int, per_rule: bool, order: str) -> int:
+def measure(
+    folder: Path, *, repeat: int, per_rule: bool, order: str, partitions: int | None
+) -> int:
     """Run the rules over the log in ``folder``; print time, peak RSS, accuracy."""
     t0 = time.perf_counter()
     events = pl.read_parquet(folder / "events.parquet")
@@ -54,14 +56,14 @@ def measure(folder: Path, *, repeat: int, per_rule: bool, order: str) -> int:
     best, found = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
-        found = detect_deviations(events, thresholds=thresholds)
+        found = detect_deviations(events, thresholds=thresholds, partitions=partitions)
         best = min(best, time.perf_counter() - start)
     assert found is not None
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(
         f"events {events.height:,}, partnerships "
         f"{events[s.PARTNERSHIP_ID].n_unique():,}, order {order}, "
-        f"deviations {found.height:,}"
+        f"deviations {found.height:,}, partitions {partitions or 'default'}"
     )
     print(f"read parquet       {t1 - t0:7.2f} s")
     print(
@@ -71,7 +73,9 @@ def measure(folder: Path, *, repeat: int, per_rule: bool, order: str) -> int:
     if per_rule:
         for rule in RULES:
             start = time.perf_counter()
-            detect_deviations(events, thresholds=thresholds, rules=[rule])
+            detect_deviations(
+                events, thresholds=thresholds, rules=[rule], partitions=partitions
+            )
             print(f"  {rule:<30} {time.perf_counter() - start:7.2f} s alone")
     print(f"peak RSS           {peak_gib:7.2f} GiB")
     truth = pl.read_parquet(folder / "truth_deviations.parquet")
@@ -89,11 +93,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--per-rule", action="store_true")
     parser.add_argument("--order", choices=["simulator", "time"], default="simulator")
+    parser.add_argument(
+        "--partitions", type=int, help="hash partitions (default: detect_deviations')"
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
         return measure(
-            args.measure, repeat=args.repeat, per_rule=args.per_rule, order=args.order
+            args.measure,
+            repeat=args.repeat,
+            per_rule=args.per_rule,
+            order=args.order,
+            partitions=args.partitions,
         )
     partnerships = max(1, args.events // EVENTS_PER_PARTNERSHIP)
     folder = args.cache / f"partnermine-rules-{partnerships}"
@@ -102,6 +113,8 @@ def main() -> int:
     command += ["--repeat", str(args.repeat), "--order", args.order]
     if args.per_rule:
         command.append("--per-rule")
+    if args.partitions:
+        command += ["--partitions", str(args.partitions)]
     return subprocess.call(command)
 
 

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
     from engine.rules.thresholds import RuleThresholds
 
-__all__ = ["RULE_CHECKS", "RuleCheck", "detect_deviations"]
+__all__ = ["EVENTS_PER_PARTITION", "RULE_CHECKS", "RuleCheck", "detect_deviations"]
+
+# Default partition size of detect_deviations: about this many events each.
+EVENTS_PER_PARTITION: Final = 2_000_000
 
 
 class RuleCheck(Protocol):
@@ -67,11 +70,15 @@ def detect_deviations(
     thresholds: RuleThresholds,
     as_of: datetime | None = None,
     rules: Collection[str] | None = None,
+    partitions: int | None = None,
 ) -> pl.DataFrame:
     """Return every deviation of every partnership in ``frame``.
 
-    Collects twice, at documented boundaries: the prepared events and
-    the partner intervals are each materialized once and shared by the rules.
+    Collects at documented boundaries: the prepared events once, then, per
+    partition of the partnerships, the partner intervals (shared by the rules)
+    and the rules. Every rule reads whole partnerships only, so partitions
+    give the same deviations while bounding the memory of the exploded
+    participant lists (and keeping each part's working set small).
 
     Parameters
     ----------
@@ -84,6 +91,9 @@ def detect_deviations(
         Later events are ignored.
     rules
         The rules to run (default all of :data:`engine.rules.RULES`).
+    partitions
+        Run the partnerships in this many hash partitions, one at a time;
+        default one per :data:`EVENTS_PER_PARTITION` events.
 
     Returns
     -------
@@ -130,14 +140,36 @@ def detect_deviations(
     if not isinstance(end, datetime):
         msg = f"cannot tell the end of observation from {end!r}"
         raise ConfigError(msg)
+    parts = partitions or max(1, -(-events.height // EVENTS_PER_PARTITION))
+    if parts == 1:
+        found = _run_rules(events, rules=chosen, thresholds=thresholds, as_of=end)
+    else:
+        bucket = events[s.PARTNERSHIP_ID].hash() % parts
+        found = pl.concat(
+            [
+                _run_rules(part, rules=chosen, thresholds=thresholds, as_of=end)
+                for part in (events.filter(bucket == i) for i in range(parts))
+                if part.height
+            ]
+        )
+    return found.sort("partnership_id", "time", "rule", maintain_order=True)
+
+
+def _run_rules(
+    events: pl.DataFrame,
+    *,
+    rules: list[str],
+    thresholds: RuleThresholds,
+    as_of: datetime,
+) -> pl.DataFrame:
+    """Return the deviations of ``rules`` over prepared events of whole partnerships."""
     lazy = events.lazy()
     intervals = None
-    if _NEEDS_PARTNERS.intersection(chosen):
+    if _NEEDS_PARTNERS.intersection(rules):
         # Boundary: four rules look partners up in the same intervals.
         intervals = partner_intervals(lazy).collect().lazy()
     plans = [
-        RULE_CHECKS[rule](lazy, thresholds=thresholds, as_of=end, intervals=intervals)
-        for rule in chosen
+        RULE_CHECKS[rule](lazy, thresholds=thresholds, as_of=as_of, intervals=intervals)
+        for rule in rules
     ]
-    found = pl.concat(pl.collect_all(plans))
-    return found.sort("partnership_id", "time", "rule", maintain_order=True)
+    return pl.concat(pl.collect_all(plans))

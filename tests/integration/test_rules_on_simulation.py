@@ -41,3 +41,13 @@ def test_healthy_partnerships_have_no_deviation(simulated):
     ]
     assert healthy.len() > 0
     assert found.filter(pl.col("partnership_id").is_in(healthy.implode())).is_empty()
+
+
+def test_hash_partitions_give_the_same_deviations(simulated):
+    log, found = simulated
+    assert found.height > 0
+    for parts in (2, 7):
+        parted = detect_deviations(
+            log.events, thresholds=RuleThresholds(), partitions=parts
+        )
+        assert parted.equals(found)
