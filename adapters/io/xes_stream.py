@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, cast
 
 from adapters.io.xes_bytes import scan_block_bytes
@@ -60,22 +60,29 @@ def _read_blocks(
 
     buffer = b""
     lines_done = 1
+
+    def take(pending: Future[tuple[bytes, int]]) -> bytes:
+        try:
+            data, done = pending.result()
+        except (EOFError, OSError, zlib.error) as e:
+            lines = lines_done + buffer.count(b"\n")
+            msg = f"truncated or corrupt compressed file: {e}"
+            raise ValidationError(msg, source=str(path), line=lines) from e
+        if on_progress is not None:
+            on_progress(done)
+        return data
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-read")
     try:
-        pending = pool.submit(read_next)
-        while True:
-            try:
-                data, done = pending.result()
-            except (EOFError, OSError, zlib.error) as e:
-                lines = lines_done + buffer.count(b"\n")
-                msg = f"truncated or corrupt compressed file: {e}"
-                raise ValidationError(msg, source=str(path), line=lines) from e
-            if on_progress is not None:
-                on_progress(done)
-            if not data:
-                break
+        data = take(pool.submit(read_next))
+        while data:
             pending = pool.submit(read_next)
             buffer += data
+            # A short read is most likely the end: then the tail (``</log>``)
+            # joins the last block instead of being scanned on its own.
+            following = take(pending) if len(data) < block_bytes else None
+            if following == b"":
+                break
             cut = buffer.rfind(b"</trace>")
             if cut >= 0:
                 newline = buffer.find(b"\n", cut)
@@ -84,6 +91,7 @@ def _read_blocks(
                 newlines = block.count(b"\n")
                 lines_done += newlines
                 yield block, newlines, False
+            data = following if following is not None else take(pending)
         yield buffer, buffer.count(b"\n"), True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
