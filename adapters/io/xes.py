@@ -49,6 +49,8 @@ _SPECIAL = {
 _LIFECYCLE = "lifecycle:transition"
 _IDENTITY = "identity:id"
 _CASE = "case:"
+# Below this many events in a block, one encoding pass costs less than three.
+_SPLICE_FROM_EVENTS = 2048
 _UUID_RE = r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 _EXTRACTED = [*_SPECIAL, _LIFECYCLE, _IDENTITY]
 
@@ -90,11 +92,15 @@ def _attributes_json(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     Every inherited key starts with ``case:``, so in the sorted keys of an
     event they form one run: the traces' part is encoded once per trace and
     put between the event's keys before and after ``case:`` (unless an event
-    has a ``case:`` key of its own; then all go through one encoding).
+    has a ``case:`` key of its own, or the block is small: then all go
+    through one encoding).
     """
     own, trace = _own_and_trace_rows(parts)
     pairs = events.select("event_idx", "trace_idx")
-    if own.select(pl.col("key").str.starts_with(_CASE).any()).item():
+    if (
+        events.height < _SPLICE_FROM_EVENTS
+        or own.select(pl.col("key").str.starts_with(_CASE).any()).item()
+    ):
         inherited = trace.join(pairs, on="trace_idx").select(
             "event_idx", "key", "kind", "value"
         )

@@ -255,9 +255,17 @@ def _event(name: str, *attrs: str) -> str:
     return "    <event>\n" + "".join(lines) + "    </event>\n"
 
 
+@pytest.mark.parametrize("splice_from", [0, 10**9])
 @pytest.mark.parametrize("own_case_key", [False, True])
-def test_inherited_attributes_sit_in_key_order(tmp_path, own_case_key):
+def test_inherited_attributes_sit_in_key_order(
+    tmp_path, monkeypatch, own_case_key, splice_from
+):
     import json
+
+    import adapters.io.xes
+
+    # 0: the traces' part is spliced into every block; 10**9: never.
+    monkeypatch.setattr(adapters.io.xes, "_SPLICE_FROM_EVENTS", splice_from)
 
     extra = '<string key="case:own" value="o"/>' if own_case_key else ""
     trace = (
