@@ -367,8 +367,7 @@ def discover_dfg(
             ),
             count_start_activities(ordered, case=_CASE_KEY, activity=activity),
             count_end_activities(ordered, case=_CASE_KEY, activity=activity),
-        ],
-        engine="in-memory",
+        ]
     )
     return DirectlyFollowsGraph(
         edges=edges, start_activities=starts, end_activities=ends
