@@ -58,11 +58,12 @@ _OPTIONS: Final = ipc.IpcWriteOptions(compression=pa.Codec("zstd", 1))
 
 def encode_segment(frame: pl.DataFrame) -> bytes:
     """Return the Arrow IPC file bytes of a raw event frame."""
-    # Arrow's view layouts are polars' own: decoding then needs no conversion.
+    # Offset-based strings, not views: a view column of a slice still points
+    # into the whole frame's buffers, which IPC would write out in full.
     table = (
         frame.select(s.EVENT_COLUMNS)
         .cast(s.EVENT_SCHEMA)
-        .to_arrow(compat_level=pl.CompatLevel.newest())
+        .to_arrow(compat_level=pl.CompatLevel.oldest())
     )
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, table.schema, options=_OPTIONS) as writer:

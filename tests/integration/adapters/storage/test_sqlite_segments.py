@@ -246,3 +246,15 @@ def test_cached_reads_equal_fresh_reads(pair):
     assert_frame_equal(again, first)
     assert_frame_equal(fresh.to_frame(partnerships=["p1"]), first)
     fresh.close()
+
+
+def test_a_segment_of_a_slice_holds_only_the_slice():
+    # String views of a slice point into the whole frame's buffers; a segment
+    # must not carry them along (it did: every segment held the whole batch).
+    store = SqliteEventStore(":memory:", clock=TickingClock(), create=True)
+    store.append_frame(new_events_to_frame(sample_events(2000)))
+    whole = store.to_frame()
+    store.close()
+    tenth = _sqlite_segments.encode_segment(whole.slice(0, 200))
+    assert len(tenth) < len(_sqlite_segments.encode_segment(whole)) / 4
+    assert_frame_equal(_sqlite_segments.decode_segment(tenth), whole.slice(0, 200))
