@@ -45,7 +45,7 @@ def ensure_log(folder: Path, *, partnerships: int) -> None:
 
 
 def measure(
-    folder: Path, *, repeat: int, per_rule: bool, order: str, partitions: int | None
+    folder: Path, *, repeat: int, per_rule: bool, order: str, partitions: int
 ) -> int:
     """Run the rules over the log in ``folder``; print time, peak RSS, accuracy."""
     t0 = time.perf_counter()
@@ -65,7 +65,7 @@ def measure(
     print(
         f"events {events.height:,}, partnerships "
         f"{events[s.PARTNERSHIP_ID].n_unique():,}, order {order}, "
-        f"deviations {found.height:,}, partitions {partitions or 'default'}"
+        f"deviations {found.height:,}, partitions {partitions}"
     )
     print(f"read parquet       {t1 - t0:7.2f} s")
     print(
@@ -97,7 +97,7 @@ def main() -> int:
     parser.add_argument("--per-rule", action="store_true")
     parser.add_argument("--order", choices=["simulator", "time"], default="simulator")
     parser.add_argument(
-        "--partitions", type=int, help="hash partitions (default: detect_deviations')"
+        "--partitions", type=int, default=1, help="hash partitions of partnerships"
     )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -116,8 +116,7 @@ def main() -> int:
     command += ["--repeat", str(args.repeat), "--order", args.order]
     if args.per_rule:
         command.append("--per-rule")
-    if args.partitions:
-        command += ["--partitions", str(args.partitions)]
+    command += ["--partitions", str(args.partitions)]
     return subprocess.call(command)
 
 

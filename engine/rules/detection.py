@@ -24,10 +24,7 @@ if TYPE_CHECKING:
 
     from engine.rules.thresholds import RuleThresholds
 
-__all__ = ["EVENTS_PER_PARTITION", "RULE_CHECKS", "RuleCheck", "detect_deviations"]
-
-# Default partition size of detect_deviations: about this many events each.
-EVENTS_PER_PARTITION: Final = 2_000_000
+__all__ = ["RULE_CHECKS", "RuleCheck", "detect_deviations"]
 
 
 class RuleCheck(Protocol):
@@ -70,7 +67,7 @@ def detect_deviations(
     thresholds: RuleThresholds,
     as_of: datetime | None = None,
     rules: Collection[str] | None = None,
-    partitions: int | None = None,
+    partitions: int = 1,
 ) -> pl.DataFrame:
     """Return every deviation of every partnership in ``frame``.
 
@@ -78,7 +75,8 @@ def detect_deviations(
     partition of the partnerships, the partner intervals (shared by the rules)
     and the rules. Every rule reads whole partnerships only, so partitions
     give the same deviations while bounding the memory of the exploded
-    participant lists (and keeping each part's working set small).
+    participant lists (10M simulated events: 7.7 instead of 9.7 GiB peak, for
+    about 30% more CPU with 5 partitions).
 
     Parameters
     ----------
@@ -92,8 +90,7 @@ def detect_deviations(
     rules
         The rules to run (default all of :data:`engine.rules.RULES`).
     partitions
-        Run the partnerships in this many hash partitions, one at a time;
-        default one per :data:`EVENTS_PER_PARTITION` events.
+        Run the partnerships in this many hash partitions, one at a time.
 
     Returns
     -------
@@ -140,7 +137,7 @@ def detect_deviations(
     if not isinstance(end, datetime):
         msg = f"cannot tell the end of observation from {end!r}"
         raise ConfigError(msg)
-    parts = partitions or max(1, -(-events.height // EVENTS_PER_PARTITION))
+    parts = max(1, partitions)
     if parts == 1:
         found = _run_rules(events, rules=chosen, thresholds=thresholds, as_of=end)
     else:
