@@ -64,6 +64,15 @@ def ingest_parquet(parquet: Path, folder: Path) -> SqliteEventStore:
     return store
 
 
+def read_cold(path: Path) -> pl.DataFrame:
+    """Open the store, read the whole log into polars, close it."""
+    store = SqliteEventStore(path, clock=SystemClock())
+    try:
+        return store.to_frame()
+    finally:
+        store.close()
+
+
 def read_xes_with_pm4py(path: Path) -> int:
     import pm4py
 
@@ -95,10 +104,18 @@ def measure(n_events: int, n_pm4py: int, repeat: int, folder: Path) -> list[tupl
         best = min(best, (wall, cpu))
     rows.append(("ingest Parquet -> SQLite", n_events, *best))
     assert isinstance(store, SqliteEventStore)
-    wall, cpu, read = time_best(store.to_frame, repeat=repeat)
+    path = store.path
+    store.close()
+    # Each read opens a new handle: the store caches decoded segments per
+    # handle, and a cached re-read is not a read from the file.
+    wall, cpu, read = time_best(lambda: read_cold(path), repeat=repeat)
     assert isinstance(read, pl.DataFrame)
     assert read.height == n_events
     rows.append(("read SQLite -> polars", n_events, wall, cpu))
+    store = SqliteEventStore(path, clock=SystemClock())
+    store.to_frame()
+    wall, cpu, _ = time_best(store.to_frame, repeat=repeat)
+    rows.append(("re-read, same handle (cached)", n_events, wall, cpu))
     subset = read.filter(pl.col(s.POSITION) <= n_pm4py)
     xes = folder / "events.xes"
     write_xes(subset, xes)

@@ -591,6 +591,11 @@ class SqliteEventStore:
             coalesce=True,
         )
 
+    @property
+    def path(self) -> Path:
+        """Return the store's file."""
+        return self._path
+
     def settings(self) -> dict[str, object]:
         """Return the connection's durability settings (journal, sync, timeout)."""
         with self._lock:
