@@ -51,6 +51,7 @@ from engine.indicator_frames import (
     PARTNER_ORGS,
     PARTNERSHIP_NAME,
     TOP_MANAGER_ORGS,
+    WINDOW_RANGE,
     add_window_ranges,
     assign_event_windows,
     encode_window_keys,
@@ -72,6 +73,8 @@ from engine.windows import (
     WINDOW_END,
     WINDOW_INDEX,
     WINDOW_START,
+    NamedPeriods,
+    RollingWindows,
     build_window_grid,
 )
 
@@ -101,6 +104,34 @@ INDICATORS = (
     "top_manager_feedback",
 )
 _DAY_US = 86_400_000_000
+_PACKED = "_key"
+
+
+def _window_key_expr(events: pl.DataFrame, *, windows: WindowSpec) -> pl.Expr | None:
+    """Return one u64 packing the window key, in key order (None if it cannot fit).
+
+    The radices come from the collected events: partnership and group codes
+    are dense ranks, and no window index reaches the bound below.
+    """
+    if events.height == 0:
+        return None
+    if isinstance(windows, RollingWindows):
+        top = int(events.select(pl.col(WINDOW_RANGE[1]).max()).item()) + 1
+    elif isinstance(windows, NamedPeriods):
+        top = len(windows.periods)
+    else:
+        top = len(s.PHASES)
+    radix_w = top + 1
+    radix_g = int(events.select(pl.col(GROUP).max()).item()) + 1
+    radix_p = int(events.select(pl.col(s.PARTNERSHIP_ID).max()).item()) + 1
+    if radix_p * radix_g * radix_w >= 2**63:
+        return None
+    u64 = pl.UInt64
+    return (
+        (pl.col(s.PARTNERSHIP_ID).cast(u64) * radix_g + pl.col(GROUP).cast(u64))
+        * radix_w
+        + pl.col(WINDOW_INDEX).cast(u64)
+    ).alias(_PACKED)
 
 
 def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -497,11 +528,11 @@ def compute_indicators(
             frame, windows=windows, by=by, config=config, partitions=partitions
         )
     # Collected once here (the boundary), read by every kernel below.
-    events = add_window_ranges(
+    collected = add_window_ranges(
         encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
         windows=windows,
-    )
-    events = events.collect().lazy()
+    ).collect()
+    events = collected.lazy()
     names = events.group_by(s.PARTNERSHIP_ID, GROUP).agg(
         pl.col(PARTNERSHIP_NAME).first(), pl.col(GROUP_NAME).first()
     )
@@ -509,14 +540,26 @@ def compute_indicators(
     intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
     actors = compute_commitment(events, windows=windows)
+    key = _window_key_expr(collected, windows=windows)
     out = _build_group_grid(events, windows=windows)
-    for part in [
+    parts = [
         *_collect_kernels(
             events, windows=windows, grouped=grouped, intervals=intervals
         ),
         actors,
-    ]:
-        out = out.join(part, on=KEY_COLUMNS, how="left")
+    ]
+    if key is None:
+        for part in parts:
+            out = out.join(part, on=KEY_COLUMNS, how="left")
+        out = out.sort(KEY_COLUMNS)
+    else:
+        # One u64 key: joins and the sort hash or compare one column, not three.
+        out = out.with_columns(key)
+        for part in parts:
+            out = out.join(
+                part.with_columns(key).drop(KEY_COLUMNS), on=_PACKED, how="left"
+            )
+        out = out.sort(_PACKED).drop(_PACKED)
     has_events = pl.col("_events").fill_null(0) > 0
     group_name = by or "workstream"
     result = (
@@ -529,7 +572,6 @@ def compute_indicators(
         .with_columns(pl.col(list(INDICATORS)).round(12))
         .with_columns(alignment_score_expr(config=config).round(12))
         .with_columns(mode_expr(config=config), status_expr(config=config))
-        .sort(s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
         .join(names, on=[s.PARTNERSHIP_ID, GROUP], how="left", maintain_order="left")
         .select(
             pl.col(PARTNERSHIP_NAME).alias("partnership_id"),
