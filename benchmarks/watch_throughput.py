@@ -4,24 +4,28 @@ Builds a SQLite store holding the history of ``--partnerships`` simulated
 partnerships (all but the last ``--batches x --batch`` events in time order),
 lets the watcher catch up, then repeats: append ``--batch`` new events (the
 next ones in time order, as a live feed would) and run one incremental
-:func:`engine.watching.run_watch_step`. Each step reads the events after the
-checkpoint, re-evaluates the partnerships they touch (whole history) and
-appends the new alerts with the checkpoint in one transaction.
+:func:`engine.watching.run_watch_step` with a
+:class:`engine.watch_state.WatchState` kept between steps, as ``partnermine
+watch`` does (``--stateless``: without one, re-evaluating the touched
+partnerships' whole history). Each step reads the events after the
+checkpoint, recomputes the windows they can change and appends the new alerts
+with the checkpoint in one transaction.
 
 With ``--rate R`` the feed is live at R events/s: each step's backlog is
 what arrived while the previous step ran (``R x`` its seconds, the first one
 ``R x 1 s``), and ``watch`` keeps up when the backlog stops growing, i.e.
-a step clears its backlog at least as fast as it arrives. A step re-evaluates
-every partnership the backlog touches (whole history), so its time grows much
-more slowly than its backlog: a fixed ``--batch`` of 10,000 understates
-what a watcher that takes whatever has arrived keeps up with.
+a step clears its backlog at least as fast as it arrives. A step's time grows
+more slowly than its backlog (every partnership the backlog touches is
+re-evaluated, whatever the number of its new events): a fixed ``--batch`` of
+10,000 understates what a watcher that takes whatever has arrived keeps up
+with.
 
 Prints, per step and best of the steps, the events processed per second of the
 step (the target is 10,000 events/s), and where the step's time goes: the
 store's ``read_all`` (new events), ``to_frame`` (touched partnerships'
 history), ``append_frame`` (alerts + checkpoint) and the evaluation itself
 (indicators + drift detection), so a limit in the store's read path shows up
-as such.
+as such; ``cpu`` is the step's CPU time (user + sys, all threads).
 
 Run: ``.venv/bin/python -m benchmarks.watch_throughput --partnerships 1000``
 (fixed batches) or ``... --partnerships 3000 --rate 10000`` (a live feed)
@@ -39,7 +43,7 @@ from typing import Any
 
 from adapters.simulation import simulate_partnerships
 from cli.bootstrap import open_store
-from engine.watching import run_watch_step
+from engine.watching import WatchState, run_watch_step
 
 TARGET_EVENTS_PER_S = 10_000.0
 _TIMED = ("read_all", "to_frame", "append_frame", "read_checkpoint")
@@ -81,6 +85,11 @@ def main() -> int:
     parser.add_argument(
         "--rate", type=float, help="live feed at this many events/s (backlog mode)"
     )
+    parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="re-evaluate touched partnerships' whole history (no WatchState)",
+    )
     args = parser.parse_args()
     events = simulate_partnerships(
         partnerships=args.partnerships,
@@ -94,8 +103,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = TimedStore(open_store(str(Path(tmp) / "watch.db"), create=True))
         store.append_frame(history)
+        state = None if args.stateless else WatchState()
         start = time.perf_counter()
-        run_watch_step(store)  # catch up on the history
+        run_watch_step(store, state=state)  # catch up on the history
         print(
             f"{args.partnerships} partnerships, history {history.height:,} events "
             f"(catch-up {time.perf_counter() - start:.1f} s), "
@@ -103,9 +113,9 @@ def main() -> int:
         )
         print(
             f"{'step':>4} {'events':>7} {'touched':>8} {'seconds':>8} {'events/s':>9}"
-            f" {'read_all':>9} {'to_frame':>9} {'append':>7} {'evaluate':>9}"
+            f" {'read_all':>9} {'to_frame':>9} {'append':>7} {'evaluate':>9} {'cpu':>6}"
         )
-        rates, offset, size = [], history.height, args.batch
+        rates, cpu, offset, size = [], [], history.height, args.batch
         if args.rate:
             size = int(args.rate)
         for i in range(args.batches):
@@ -115,18 +125,19 @@ def main() -> int:
             offset += batch.height
             store.append_frame(batch)
             store.reset()
-            start = time.perf_counter()
-            step = run_watch_step(store)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            step = run_watch_step(store, state=state)
             seconds = time.perf_counter() - start
             rate = batch.height / seconds
             rates.append(rate)
             t = store.seconds
             store_s = sum(t.values())
             touched = batch["case:concept:name"].n_unique()
+            cpu.append(time.process_time() - cpu_start)
             print(
                 f"{i + 1:>4} {step.events_read:>7,} {touched:>8,} {seconds:>8.2f}"
                 f" {rate:>9,.0f} {t['read_all']:>9.2f} {t['to_frame']:>9.2f}"
-                f" {t['append_frame']:>7.2f} {seconds - store_s:>9.2f}"
+                f" {t['append_frame']:>7.2f} {seconds - store_s:>9.2f} {cpu[-1]:>6.2f}"
             )
             if args.rate:  # what arrived meanwhile is the next backlog
                 size = max(1, int(args.rate * seconds))

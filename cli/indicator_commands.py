@@ -17,7 +17,7 @@ from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig, WindowConfig, read_toml_tables
 from engine.errors import ConfigError
 from engine.indicators import compute_indicators
-from engine.watching import raise_new_alerts, run_watch_step
+from engine.watching import WatchState, raise_new_alerts, run_watch_step
 from engine.windows import LifecycleStages, parse_periods
 
 if TYPE_CHECKING:
@@ -256,12 +256,17 @@ def watch(
     sinks = settings.build_sinks(jsonl, webhook)
     printer = StdoutSink()
     store = open_store(ctx.obj.store)
+    state = WatchState()  # what earlier steps computed; rebuilt from the store
     iterations = 0
     try:
         while max_iterations is None or iterations < max_iterations:
             iterations += 1
             step = run_watch_step(
-                store, config=settings.indicators, rules=settings.rules, limit=limit
+                store,
+                config=settings.indicators,
+                rules=settings.rules,
+                limit=limit,
+                state=state,
             )
             printer.deliver(step.alerts.select(ALERT_COLUMNS).to_dicts())
             _deliver(store, sinks)

@@ -81,11 +81,14 @@ if TYPE_CHECKING:
     from engine.windows import WindowSpec
 
 __all__ = [
+    "collect_drift_candidates",
     "compute_process_distance",
+    "count_process_lookback",
     "detect_drift",
     "detect_process_drift",
     "detect_score_drift",
     "detect_status_crossings",
+    "finish_drift_alerts",
 ]
 
 _PID = "partnership_id"
@@ -226,6 +229,16 @@ def _baseline_lag(windows: WindowSpec) -> int:
     if isinstance(windows, RollingWindows):
         return math.ceil(windows.window / windows.step)
     return 1
+
+
+def count_process_lookback(windows: WindowSpec, *, rule: ProcessDriftRule) -> int:
+    """Return how many windows back a window's process-drift verdict reads.
+
+    The verdict of window ``k`` compares its edges with those of windows
+    ``k - lag - baseline_windows + 1 .. k - lag``; whether it is the first of
+    a run also reads window ``k - 1``'s: windows from ``k - lookback`` on.
+    """
+    return _baseline_lag(windows) + rule.baseline_windows
 
 
 def _dfg_events(frame: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -398,6 +411,42 @@ def detect_process_drift(
     )
 
 
+def collect_drift_candidates(
+    indicators: pl.DataFrame | pl.LazyFrame,
+    *,
+    frame: pl.DataFrame | pl.LazyFrame | None,
+    windows: WindowSpec,
+    rules: AlertRules,
+) -> pl.LazyFrame:
+    """Return the enabled detectors' alert rows before the cool-down (lazy).
+
+    ``frame`` (the events, for process drift) may be None to leave process
+    drift out (:mod:`engine.watch_state` keeps its candidates between steps).
+    """
+    parts: list[pl.LazyFrame] = [pl.LazyFrame(schema=ALERT_SCHEMA)]
+    lazy = indicators.lazy()
+    if rules.score_drift.enabled:
+        parts.append(detect_score_drift(lazy, rule=rules.score_drift))
+    if rules.status_crossing.enabled:
+        parts.append(detect_status_crossings(lazy, rule=rules.status_crossing))
+    if rules.process_drift.enabled and frame is not None:
+        parts.append(
+            detect_process_drift(
+                frame.lazy(), windows=windows, rule=rules.process_drift
+            )
+        )
+    return pl.concat([p.cast(ALERT_SCHEMA) for p in parts])
+
+
+def finish_drift_alerts(candidates: pl.LazyFrame, *, rules: AlertRules) -> pl.DataFrame:
+    """Return the candidates kept by the cool-down, sorted (collected; the boundary)."""
+    return (
+        apply_cooldown(candidates, rules=rules)
+        .sort(_PID, WINDOW_START, "signal")
+        .collect()
+    )
+
+
 def detect_drift(
     indicators: pl.DataFrame | pl.LazyFrame,
     *,
@@ -423,19 +472,7 @@ def detect_drift(
     pl.DataFrame
         :data:`engine.alerts.ALERT_SCHEMA`, by partnership, window and signal.
     """
-    parts: list[pl.LazyFrame] = [pl.LazyFrame(schema=ALERT_SCHEMA)]
-    lazy = indicators.lazy()
-    if rules.score_drift.enabled:
-        parts.append(detect_score_drift(lazy, rule=rules.score_drift))
-    if rules.status_crossing.enabled:
-        parts.append(detect_status_crossings(lazy, rule=rules.status_crossing))
-    if rules.process_drift.enabled:
-        parts.append(
-            detect_process_drift(
-                frame.lazy(), windows=windows, rule=rules.process_drift
-            )
-        )
-    alerts = pl.concat([p.cast(ALERT_SCHEMA) for p in parts])
-    return (
-        apply_cooldown(alerts, rules=rules).sort(_PID, WINDOW_START, "signal").collect()
+    candidates = collect_drift_candidates(
+        indicators, frame=frame, windows=windows, rules=rules
     )
+    return finish_drift_alerts(candidates, rules=rules)

@@ -6,10 +6,14 @@ derived from (signal, partnership, window), so re-evaluating a partnership
 yields the same ids and only the new ones are appended.
 
 The incremental step reads the events after the ``watch`` checkpoint,
-re-evaluates the partnerships they touch (their whole history), and appends the
-new ``alert_raised`` events **and** the advanced checkpoint in one transaction
+re-evaluates the partnerships they touch, and appends the new ``alert_raised``
+events **and** the advanced checkpoint in one transaction
 (:meth:`engine.ports.EventStore.append_frame`), so a crash either keeps both or
-neither and a restart resumes exactly where it stopped.
+neither and a restart resumes exactly where it stopped. Without a
+:class:`engine.watch_state.WatchState` a step re-evaluates the touched
+partnerships' whole history; with one (kept by the watching process between
+steps) it recomputes only the windows the new events can change, and gives
+the same alerts.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from engine.alignment import IndicatorConfig
 from engine.drift import detect_drift
 from engine.indicators import compute_indicators
 from engine.ports import Checkpoint
+from engine.selection import drop_engine_events
+from engine.watch_state import WatchState, advance_watch_state
 
 if TYPE_CHECKING:
     from engine.ports import EventStore
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALERT_ACTIVITY",
     "WATCH_CHECKPOINT",
+    "WatchState",
     "WatchStep",
     "evaluate_alerts",
     "raise_new_alerts",
@@ -100,6 +107,28 @@ def raise_new_alerts(
     return fresh
 
 
+def _evaluate_step(
+    frame: pl.DataFrame,
+    batch: pl.DataFrame,
+    *,
+    state: WatchState | None,
+    end: int,
+    config: IndicatorConfig | None,
+    rules: AlertRules | None,
+) -> pl.DataFrame:
+    """Return every alert of the partnerships in ``frame`` (whole or incremental)."""
+    if state is None or frame.is_empty():
+        return evaluate_alerts(frame, config=config, rules=rules)
+    events = drop_engine_events(frame.filter(pl.col(s.POSITION) <= end))
+    return advance_watch_state(
+        state,
+        events=events,
+        batch=batch,
+        windows=(config or IndicatorConfig()).windows.to_spec(),
+        rules=rules or AlertRules(),
+    )
+
+
 def run_watch_step(
     store: EventStore,
     *,
@@ -107,6 +136,7 @@ def run_watch_step(
     rules: AlertRules | None = None,
     limit: int | None = None,
     checkpoint: str = WATCH_CHECKPOINT,
+    state: WatchState | None = None,
 ) -> WatchStep:
     """Process the events after the checkpoint; append new alerts with the checkpoint.
 
@@ -121,6 +151,10 @@ def run_watch_step(
         the next one).
     checkpoint
         The checkpoint name holding the last processed position.
+    state
+        The watcher's cache between steps (:class:`engine.watch_state.WatchState`);
+        None re-evaluates the touched partnerships' whole history. A state
+        that does not match the checkpoint or the settings is rebuilt.
 
     Returns
     -------
@@ -139,8 +173,18 @@ def run_watch_step(
         .to_list()
     )
     frame = store.to_frame(partnerships=touched) if touched else pl.DataFrame()
-    fresh = _drop_known(evaluate_alerts(frame, config=config, rules=rules), frame)
+    if state is not None:
+        config, rules = config or IndicatorConfig(), rules or AlertRules()
+        if not state.is_valid(position=start, config=config, rules=rules):
+            state.reset(config=config, rules=rules)
+        state.position = None  # until the step is durable
+    alerts = _evaluate_step(
+        frame, batch, state=state, end=end, config=config, rules=rules
+    )
+    fresh = _drop_known(alerts, frame)
     store.append_frame(
         build_alert_events(fresh), checkpoint=Checkpoint(checkpoint, end)
     )
+    if state is not None:
+        state.position = end
     return WatchStep(start, end, batch.height, fresh)

@@ -1,0 +1,403 @@
+"""Incremental alert evaluation for ``watch``: what earlier steps computed, kept.
+
+A ``watch`` step used to re-evaluate the whole history of every partnership its
+batch touches, and a time-ordered feed touches all of them at every step.
+:class:`WatchState` keeps, inside the watching process and per partnership,
+the indicator rows of its windows, its process-drift candidates (before the
+cool-down), its first and last event times, and the event where each partner
+organization first appeared in a partner role.
+
+Why the rows of early windows cannot change. Rolling windows are anchored at
+the partnership's first event, and a window's indicators read only events
+before its end: the events in it, and earlier ones through the partner
+intervals (each organization's first partner-role appearance,
+``member_joined`` / ``member_left``), the first resolution of its conflicts and
+agreement of its objectives (``resolve_conflict``, ``agree_objectives``), the
+plans and earlier starts of its ideas (``agree_action_plan``,
+``start_action``), and the actors of the last earlier window with events
+(commitment). A window's process-drift verdict reads the directly-follows
+pairs of it and of the :func:`engine.drift.count_process_lookback` windows
+before it (a pair's source is the previous event, its stage the stage in
+force). So when a partnership's new events start at ``t``, every window
+ending at or before ``t`` and before its previous last event (so complete
+already) keeps its rows and verdicts. From the first other window ``k`` on,
+the step recomputes from a *reduced* frame: the events from the start of the
+last window with events before ``k`` (indicators; from ``lookback`` windows
+before ``k`` for process drift), plus *carriers*, the earlier events those
+read (listed above; the events at the first time, which anchor the windows;
+for process drift the previous event and the last stage-defining one).
+Carriers only fall in earlier windows, whose recomputed rows are discarded.
+
+A partnership falls back to its whole history when the state does not know it
+(first step, restart, new partnership), when new events precede its first
+(the anchor moves), when an organization appears as a partner for the first
+time (a partner's earlier membership events only count once it appears), when
+an engine event other than an alert arrives (an erasure rewrites earlier
+events), or when the first window to recompute is its first.
+
+The state is only a cache: :func:`engine.watching.run_watch_step` drops it
+whenever it does not match the checkpoint, so durability stays with the
+store's transaction (alerts and checkpoint together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from engine import schema as s
+from engine.alerts import ALERT_SCHEMA, AlertRules, with_alert_ids
+from engine.alignment import IndicatorConfig
+from engine.drift import (
+    collect_drift_candidates,
+    count_process_lookback,
+    detect_process_drift,
+    finish_drift_alerts,
+)
+from engine.indicators import compute_indicators
+from engine.partners import explode_partner_organizations
+
+if TYPE_CHECKING:
+    from engine.windows import RollingWindows
+
+__all__ = ["CARRIED_ACTIVITIES", "WatchState", "advance_watch_state"]
+
+# Events whose effect reaches windows after their own (see the module docstring).
+CARRIED_ACTIVITIES = frozenset(
+    {
+        "member_joined",
+        "member_left",
+        "resolve_conflict",
+        "agree_objectives",
+        "agree_action_plan",
+        "start_action",
+    }
+)
+_PID = "partnership_id"
+_TS = pl.Datetime("us", "UTC")
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+_META = pl.Schema({s.PARTNERSHIP_ID: pl.String(), "_first": _TS, "_last": _TS})
+_SEEN = pl.Schema(
+    {
+        s.PARTNERSHIP_ID: pl.String(),
+        s.ORGANIZATION: pl.String(),
+        s.TIMESTAMP: _TS,
+        s.VERSION: pl.Int64(),
+    }
+)
+
+
+@dataclass(slots=True)
+class WatchState:
+    """What earlier ``watch`` steps computed, per partnership (a cache).
+
+    ``position`` is the checkpoint the state reflects (None: nothing yet);
+    the state is only valid for the ``config`` and ``rules`` it was built with.
+    """
+
+    position: int | None = None
+    config: IndicatorConfig | None = None
+    rules: AlertRules | None = None
+    meta: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_META))
+    partners: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_SEEN))
+    rows: pl.DataFrame | None = None
+    process: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=ALERT_SCHEMA)
+    )
+
+    def is_valid(
+        self, *, position: int, config: IndicatorConfig, rules: AlertRules
+    ) -> bool:
+        """Return whether the state reflects ``position`` under these settings."""
+        return (
+            self.position == position and self.config == config and self.rules == rules
+        )
+
+    def reset(self, *, config: IndicatorConfig, rules: AlertRules) -> None:
+        """Forget everything; the next step rebuilds from the store."""
+        self.position = None
+        self.config, self.rules = config, rules
+        self.meta = pl.DataFrame(schema=_META)
+        self.partners = pl.DataFrame(schema=_SEEN)
+        self.rows = None
+        self.process = pl.DataFrame(schema=ALERT_SCHEMA)
+
+
+def _us(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+def _after(anchor: pl.Expr, windows: int | pl.Expr, step: int) -> pl.Expr:
+    return anchor + pl.duration(microseconds=windows * step)
+
+
+def _partner_appearances(events: pl.DataFrame) -> pl.DataFrame:
+    """Return per (partnership, organization) its first partner-role appearance."""
+    exploded = explode_partner_organizations(
+        events.lazy().select(
+            s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, s.PARTICIPANTS, s.ORGANIZATION
+        )
+    )
+    return _first_appearances(exploded.collect())
+
+
+def _first_appearances(rows: pl.DataFrame) -> pl.DataFrame:
+    return (
+        rows.select(_SEEN.names())
+        .cast(_SEEN)
+        .sort(s.TIMESTAMP, s.VERSION)
+        .unique([s.PARTNERSHIP_ID, s.ORGANIZATION], keep="first")
+    )
+
+
+def _plan_steps(
+    state: WatchState,
+    *,
+    events: pl.DataFrame,
+    batch: pl.DataFrame,
+    windows: RollingWindows,
+    lookback: int,
+) -> pl.DataFrame:
+    """Per touched partnership: where its kept rows end and its reduced frames start.
+
+    Columns ``case:concept:name, _full, _keep`` (start of the first window to
+    recompute), ``_cut`` (indicator frame start) and ``_cut_dfg`` (process
+    drift frame start); a full partnership has them all at the earliest time.
+    """
+    step, width = _us(windows.step), _us(windows.window)
+    engine = pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES))
+    touched = (
+        batch.filter(pl.col(s.ACTIVITY) != "alert_raised")
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(
+            pl.col(s.TIMESTAMP).filter(engine.not_()).min().alias("_t"),
+            engine.any().alias("_erased"),
+        )
+    )
+    arriving = _partner_appearances(batch.filter(engine.not_()))
+    new_org = arriving.join(
+        state.partners, on=[s.PARTNERSHIP_ID, s.ORGANIZATION], how="anti"
+    ).select(s.PARTNERSHIP_ID, pl.lit(value=True).alias("_new_org"))
+    anchor = pl.col("_first").dt.truncate("1d")
+    offset = (pl.min_horizontal("_t", "_last") - anchor).dt.total_microseconds()
+    first_kept = ((offset - width) // step + 1).clip(lower_bound=0)
+    plan = (
+        touched.join(state.meta, on=s.PARTNERSHIP_ID, how="left")
+        .join(new_org.unique(), on=s.PARTNERSHIP_ID, how="left")
+        .with_columns(first_kept.alias("_k"), anchor.alias("_anchor"))
+        .with_columns(
+            _after(pl.col("_anchor"), pl.col("_k") - 1, step)
+            .add(pl.duration(microseconds=width))
+            .alias("_end_prev")
+        )
+    )
+    # The last earlier window with events: that of the latest event before
+    # the end of window k - 1 (commitment compares with its actors).
+    latest = (
+        events.select(s.PARTNERSHIP_ID, s.TIMESTAMP)
+        .join(plan.select(s.PARTNERSHIP_ID, "_end_prev"), on=s.PARTNERSHIP_ID)
+        .filter(pl.col(s.TIMESTAMP) < pl.col("_end_prev"))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(pl.col(s.TIMESTAMP).max().alias("_latest"))
+    )
+    last_window = (
+        pl.col("_latest") - pl.col("_anchor")
+    ).dt.total_microseconds() // step
+    full = (
+        pl.col("_first").is_null()
+        | pl.col("_t").is_null()
+        | pl.col("_erased")
+        | pl.col("_new_org").fill_null(value=False)
+        | (pl.col("_t") < pl.col("_first"))
+        | (pl.col("_k") <= 0)
+        | pl.col("_latest").is_null()
+    )
+
+    def unless_full(value: pl.Expr) -> pl.Expr:
+        return pl.when(pl.col("_full")).then(pl.lit(_EARLIEST, _TS)).otherwise(value)
+
+    return (
+        plan.join(latest, on=s.PARTNERSHIP_ID, how="left")
+        .with_columns(full.fill_null(value=True).alias("_full"))
+        .select(
+            s.PARTNERSHIP_ID,
+            "_full",
+            "_first",
+            unless_full(_after(pl.col("_anchor"), pl.col("_k"), step)).alias("_keep"),
+            unless_full(
+                _after(
+                    pl.col("_anchor"),
+                    pl.min_horizontal(pl.col("_k") - 1, last_window),
+                    step,
+                )
+            ).alias("_cut"),
+            unless_full(
+                _after(
+                    pl.col("_anchor"),
+                    (pl.col("_k") - lookback).clip(lower_bound=0),
+                    step,
+                )
+            ).alias("_cut_dfg"),
+        )
+    )
+
+
+def _slim_events(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
+    """Return the few columns the frame selection reads, in ``events``' row order."""
+    return events.select(
+        s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, s.ACTIVITY, s.PHASE
+    ).join(
+        plan.select(s.PARTNERSHIP_ID, "_first", "_cut", "_cut_dfg"),
+        on=s.PARTNERSHIP_ID,
+        how="left",
+        maintain_order="left",
+    )
+
+
+def _indicator_rows(state: WatchState, slim: pl.DataFrame) -> pl.Series:
+    """Return which events the recomputed windows' indicators read (and carriers)."""
+    seen = state.partners.select(
+        s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_seen")
+    ).unique()
+    return (
+        slim.join(
+            seen, on=[s.PARTNERSHIP_ID, s.VERSION], how="left", maintain_order="left"
+        )
+        .select(
+            (pl.col(s.TIMESTAMP) >= pl.col("_cut"))
+            | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
+            | pl.col(s.ACTIVITY).is_in(sorted(CARRIED_ACTIVITIES))
+            | pl.col("_seen").fill_null(value=False)
+        )
+        .to_series()
+    )
+
+
+def _process_rows(slim: pl.DataFrame) -> pl.Series:
+    """Return which events the recomputed windows' process drift reads (and carriers)."""
+    staged = {a: st for a, st in s.ACTIVITY_STAGE.items() if st is not None}
+    stage = pl.coalesce(
+        pl.col(s.PHASE),
+        pl.col(s.ACTIVITY).replace_strict(staged, default=None, return_dtype=pl.String),
+    )
+    before = (
+        slim.filter(pl.col(s.TIMESTAMP) < pl.col("_cut_dfg"))
+        .select(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, stage.alias("_stage"))
+        .sort(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION)
+    )
+    carriers = pl.concat(
+        [
+            before.group_by(s.PARTNERSHIP_ID).agg(pl.col(s.VERSION).last()),
+            before.filter(pl.col("_stage").is_not_null())
+            .group_by(s.PARTNERSHIP_ID)
+            .agg(pl.col(s.VERSION).last()),
+        ]
+    ).with_columns(pl.lit(value=True).alias("_carried"))
+    return (
+        slim.join(
+            carriers.unique(),
+            on=[s.PARTNERSHIP_ID, s.VERSION],
+            how="left",
+            maintain_order="left",
+        )
+        .select(
+            (pl.col(s.TIMESTAMP) >= pl.col("_cut_dfg"))
+            | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
+            | pl.col("_carried").fill_null(value=False)
+        )
+        .to_series()
+    )
+
+
+def _merge(
+    cached: pl.DataFrame, fresh: pl.DataFrame, keep: pl.DataFrame
+) -> pl.DataFrame:
+    """Return cached rows before each partnership's ``_keep`` plus fresh rows from it on."""
+    old = cached.join(keep, on=_PID, how="left").filter(
+        pl.col("_keep").is_null() | (pl.col("window_start") < pl.col("_keep"))
+    )
+    new = fresh.join(keep, on=_PID).filter(pl.col("window_start") >= pl.col("_keep"))
+    return pl.concat([old.drop("_keep"), new.drop("_keep")], how="vertical_relaxed")
+
+
+def _update_partners(
+    state: WatchState, events: pl.DataFrame, batch: pl.DataFrame, plan: pl.DataFrame
+) -> pl.DataFrame:
+    full = plan.filter(pl.col("_full")).select(s.PARTNERSHIP_ID)
+    rebuilt = _partner_appearances(events.join(full, on=s.PARTNERSHIP_ID))
+    kept = state.partners.join(full, on=s.PARTNERSHIP_ID, how="anti")
+    engine = pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES))
+    arriving = _partner_appearances(
+        batch.filter(engine.not_()).join(full, on=s.PARTNERSHIP_ID, how="anti")
+    )
+    return _first_appearances(pl.concat([kept, rebuilt, arriving]))
+
+
+def advance_watch_state(
+    state: WatchState,
+    *,
+    events: pl.DataFrame,
+    batch: pl.DataFrame,
+    windows: RollingWindows,
+    rules: AlertRules,
+) -> pl.DataFrame:
+    """Bring ``state`` up to ``batch``; return the touched partnerships' alerts.
+
+    Parameters
+    ----------
+    state
+        The cache of earlier steps (``position`` is left to the caller).
+    events
+        The partners' events (no engine events) of the partnerships ``batch``
+        touches, up to the batch's last position.
+    batch
+        The events of this step (any kind).
+    windows, rules
+        The rolling windows and alert rules (the indicator configuration is
+        ``state.config``).
+
+    Returns
+    -------
+    pl.DataFrame
+        Every alert of the touched partnerships, with ids (as
+        :func:`engine.watching.evaluate_alerts` on their whole history).
+    """
+    config = state.config or IndicatorConfig()
+    lookback = count_process_lookback(windows, rule=rules.process_drift)
+    plan = _plan_steps(
+        state, events=events, batch=batch, windows=windows, lookback=lookback
+    )
+    keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
+    slim = _slim_events(events, plan)
+    fresh = compute_indicators(
+        events.filter(_indicator_rows(state, slim)), windows=windows, config=config
+    )
+    state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
+    if rules.process_drift.enabled:
+        candidates = detect_process_drift(
+            events.filter(_process_rows(slim)).lazy(),
+            windows=windows,
+            rule=rules.process_drift,
+        ).collect()
+        state.process = _merge(state.process, candidates.cast(ALERT_SCHEMA), keep)
+    state.partners = _update_partners(state, events, batch, plan)
+    spans = events.group_by(s.PARTNERSHIP_ID).agg(
+        pl.col(s.TIMESTAMP).min().alias("_first"),
+        pl.col(s.TIMESTAMP).max().alias("_last"),
+    )
+    state.meta = pl.concat(
+        [state.meta.join(spans, on=s.PARTNERSHIP_ID, how="anti"), spans]
+    )
+    touched = keep.select(_PID)
+    rows = state.rows.join(touched, on=_PID, how="semi")
+    process = state.process.join(touched, on=_PID, how="semi")
+    signals = pl.concat(
+        [
+            collect_drift_candidates(rows, frame=None, windows=windows, rules=rules),
+            process.lazy(),
+        ]
+    )
+    return with_alert_ids(finish_drift_alerts(signals, rules=rules))
