@@ -239,8 +239,32 @@ def find_partner_intervals(
 
 
 def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Return the columns :func:`engine.partners.partner_intervals` reads."""
-    return events.select(
+    """Return a small frame with the partner intervals of prepared ``events``.
+
+    :func:`engine.partners.partner_intervals` reads partner-role
+    appearances only through each organization's first one, plus the
+    ``member_joined`` / ``member_left`` events: so one row per (partnership,
+    partner org) at its first appearance (the organization appearing on its
+    own, in role ``other``), with the membership events as they are, gives the
+    same intervals as the whole log, without exploding every participant again.
+    """
+    schema = events.collect_schema()
+    first = (
+        explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION)
+        .group_by(s.PARTNERSHIP_ID, s.ORGANIZATION)
+        .agg(pl.col(s.TIMESTAMP).min())
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.lit("", pl.String).alias(s.ACTIVITY),
+            s.TIMESTAMP,
+            s.ORGANIZATION,
+            pl.lit(None, schema[s.ACTOR]).alias(s.ACTOR),
+            pl.lit([], schema[s.PARTICIPANTS]).alias(s.PARTICIPANTS),
+        )
+    )
+    membership = events.filter(
+        pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"])
+    ).select(
         s.PARTNERSHIP_ID,
         s.ACTIVITY,
         s.TIMESTAMP,
@@ -248,6 +272,7 @@ def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
         s.ACTOR,
         s.PARTICIPANTS,
     )
+    return pl.concat([first, membership], how="vertical_relaxed")
 
 
 def pack_columns(names: Sequence[str]) -> tuple[pl.Expr, list[pl.Expr]]:
