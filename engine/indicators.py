@@ -203,19 +203,25 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
     """Return ``transparency``: the mean of the measured audience and visibility shares."""
     audience = attribute_expr("audience")
     visibility = attribute_expr("visibility")
-    parts = events.select(
-        EVENT_KEY,
-        s.PARTNERSHIP_ID,
-        GROUP,
-        s.TIMESTAMP,
-        *window_range_columns(events),
-        pl.when(pl.col(s.ACTIVITY) == "share_information")
-        .then(audience == "all")
-        .alias("_open"),
-        pl.when(pl.col(s.ACTIVITY) == "propose_objective")
-        .then(visibility == "shared")
-        .alias("_shared"),
-    ).filter(pl.col("_open").is_not_null() | pl.col("_shared").is_not_null())
+    measured = ["share_information", "propose_objective"]
+    # Only these two activities are measured: parse the JSON of no other event.
+    parts = (
+        events.filter(pl.col(s.ACTIVITY).is_in(measured))
+        .select(
+            EVENT_KEY,
+            s.PARTNERSHIP_ID,
+            GROUP,
+            s.TIMESTAMP,
+            *window_range_columns(events),
+            pl.when(pl.col(s.ACTIVITY) == "share_information")
+            .then(audience == "all")
+            .alias("_open"),
+            pl.when(pl.col(s.ACTIVITY) == "propose_objective")
+            .then(visibility == "shared")
+            .alias("_shared"),
+        )
+        .filter(pl.col("_open").is_not_null() | pl.col("_shared").is_not_null())
+    )
     return (
         assign_event_windows(parts, events=events, windows=windows)
         .group_by(KEY_COLUMNS)
