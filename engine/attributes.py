@@ -6,11 +6,15 @@ engine reads the keys it knows through vectorized JSON-path expressions.
 Examples
 --------
 >>> import polars as pl
->>> df = pl.DataFrame({"attributes": ['{"idea_id":"i1","objective_ids":["o1","o2"]}', None]})
+>>> df = pl.DataFrame({"attributes": [
+...     '{"idea_id":"i1","objective_ids":["o1","o2"]}',
+...     '{"objective_ids":"o3, o4"}',
+...     None,
+... ]})
 >>> df.select(attribute_expr("idea_id")).to_series().to_list()
-['i1', None]
+['i1', None, None]
 >>> df.select(objective_ids_expr()).to_series().to_list()
-[['o1', 'o2'], []]
+[['o1', 'o2'], ['o3', 'o4'], []]
 """
 
 from __future__ import annotations
@@ -46,12 +50,18 @@ def attribute_expr(key: str) -> pl.Expr:
 def objective_ids_expr() -> pl.Expr:
     """Return the objectives an event names: ``objective_ids`` plus ``objective_id``.
 
-    Always a list (empty when none), so it can be exploded.
+    ``objective_ids`` may be a JSON list or, since attributes are scalars, one
+    string of comma-separated ids (``"o1, o2"``) or a single id. Always a list
+    (empty when none), so it can be exploded.
     """
-    many = (
-        pl.col(s.ATTRIBUTES)
-        .str.json_path_match(f"$.{OBJECTIVE_IDS}")
-        .str.json_decode(pl.List(pl.String))
+    raw = pl.col(s.ATTRIBUTES).str.json_path_match(f"$.{OBJECTIVE_IDS}")
+    listed = pl.when(raw.str.starts_with("[")).then(raw)
+    scalar = pl.when(~raw.str.starts_with("[")).then(raw)
+    many = pl.coalesce(
+        listed.str.json_decode(pl.List(pl.String)),
+        scalar.str.split(",")
+        .list.eval(pl.element().str.strip_chars())
+        .list.filter(pl.element() != ""),
     )
     one = attribute_expr(OBJECTIVE_ID)
     return (
