@@ -23,6 +23,11 @@ __all__ = ["check_commitment_loss"]
 
 _MAX_EVIDENCE = 20
 _WINDOW = "_window"
+_PID = "_pid"
+_KEY = "_key"
+# (partnership code, window) packed into one integer: grouping on one UInt64
+# is several times faster than on a (partnership, window) pair.
+_SHIFT = 2**32
 
 
 def _net_departures(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -65,21 +70,35 @@ def _net_departures(events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _window_index(window_us: int) -> pl.Expr:
-    """Return the 0-based tumbling window of each event from the partnership start."""
-    since = pl.col(s.TIMESTAMP) - pl.col(s.TIMESTAMP).min().over(s.PARTNERSHIP_ID)
-    return (since.dt.total_microseconds() // window_us).alias(_WINDOW)
+def _partnership_code() -> pl.Expr:
+    """Return an integer code per partnership (its categorical physical code)."""
+    pid = pl.col(s.PARTNERSHIP_ID).cast(pl.String).cast(pl.Categorical)
+    return pid.to_physical().cast(pl.UInt64).alias(_PID)
+
+
+def _with_window_keys(events: pl.LazyFrame, *, window_us: int) -> pl.LazyFrame:
+    """Return ``events`` with partnership codes and (partnership, window) keys.
+
+    An event's window is its 0-based tumbling window from the partnership's
+    first event; the key packs (partnership code, window) into one integer.
+    """
+    since = pl.col(s.TIMESTAMP) - pl.col(s.TIMESTAMP).min().over(_PID)
+    window = (since.dt.total_microseconds() // window_us).cast(pl.UInt64)
+    return events.with_columns(_partnership_code()).with_columns(
+        (pl.col(_PID) * _SHIFT + window).alias(_KEY)
+    )
 
 
 def _all_windows(
-    events: pl.LazyFrame, *, window: timedelta, as_of: datetime
+    keyed: pl.LazyFrame, *, window: timedelta, as_of: datetime
 ) -> pl.LazyFrame:
     """Return every complete window starting at or before the partnership's last event."""
     window_us = window // timedelta(microseconds=1)
     span = (pl.col("_last") - pl.col("_first")).dt.total_microseconds()
     return (
-        events.group_by(s.PARTNERSHIP_ID)
+        keyed.group_by(_PID)
         .agg(
+            pl.col(s.PARTNERSHIP_ID).first(),
             pl.col(s.TIMESTAMP).min().alias("_first"),
             pl.col(s.TIMESTAMP).max().alias("_last"),
         )
@@ -88,70 +107,60 @@ def _all_windows(
         .with_columns(
             (
                 pl.col("_first") + pl.duration(microseconds=pl.col(_WINDOW) * window_us)
-            ).alias("time")
+            ).alias("time"),
+            (pl.col(_PID) * _SHIFT + pl.col(_WINDOW).cast(pl.UInt64)).alias(_KEY),
         )
         .filter(pl.col("time") + window <= as_of)
-        .select(s.PARTNERSHIP_ID, _WINDOW, "time")
+        .select(s.PARTNERSHIP_ID, _PID, _KEY, "time")
     )
 
 
-def _partner_actor_counts(
-    windowed: pl.LazyFrame, intervals: pl.LazyFrame
-) -> pl.LazyFrame:
-    """Return the distinct actors of partner organizations per (partnership, window).
+def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the distinct actors of partner organizations per window key.
 
     The appearances of :func:`engine.partners.explode_appearances`, specialized:
-    every participant of every event passes through here, so the partnership key
-    is categorical and no column is rebuilt with when/then.
+    every participant of every event passes through here, so only the integer
+    window key travels with the exploded participants, and no column is
+    rebuilt with when/then.
     """
-    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     field = pl.col(s.PARTICIPANTS).struct.field
-    narrow = windowed.select(
-        pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical),
-        _WINDOW,
-        s.PARTICIPANTS,
-        s.ORGANIZATION,
-        s.ACTOR,
-    )
     listed = (
-        narrow.select(s.PARTNERSHIP_ID, _WINDOW, s.PARTICIPANTS)
+        keyed.select(_KEY, s.PARTICIPANTS)
         .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
         .filter(field("organization").is_not_null() & field("actor").is_not_null())
     )  # not cached: streamed twice costs less than holding every participant
     third_party = field("role").is_in(sorted(s.THIRD_PARTY_ROLES))
-    own = narrow.filter(
+    own = keyed.filter(
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
         & pl.col(s.ORGANIZATION).is_not_null()
         & pl.col(s.ACTOR).is_not_null()
     )
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.
-    partners = intervals.select(pl.col(key).cast(pl.String)).unique()
+    key = [_PID, s.ORGANIZATION]
+    partners = intervals.select(
+        _partnership_code(), pl.col(s.ORGANIZATION).cast(pl.String)
+    ).unique()
     third = (
         listed.filter(third_party)
         .select(
-            pl.col(s.PARTNERSHIP_ID).cast(pl.String),
-            _WINDOW,
+            _KEY,
+            (pl.col(_KEY) // _SHIFT).alias(_PID),
             field("organization").alias(s.ORGANIZATION),
             field("actor").alias(s.ACTOR),
         )
         .join(partners, on=key, how="semi")
-        .select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), _WINDOW, s.ACTOR)
     )
     counted = pl.concat(
         [
             listed.filter(third_party.not_()).select(
-                s.PARTNERSHIP_ID, _WINDOW, field("actor").alias(s.ACTOR)
+                _KEY, field("actor").alias(s.ACTOR)
             ),
-            own.select(s.PARTNERSHIP_ID, _WINDOW, s.ACTOR),
-            third,
+            own.select(_KEY, s.ACTOR),
+            third.select(_KEY, s.ACTOR),
         ]
     )
-    return (
-        counted.group_by(s.PARTNERSHIP_ID, _WINDOW)
-        .agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
-        .with_columns(pl.col(s.PARTNERSHIP_ID).cast(pl.String))
-    )
+    return counted.group_by(_KEY).agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
 
 
 def _participation_drops(
@@ -163,24 +172,22 @@ def _participation_drops(
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
-    windowed = events.with_columns(_window_index(window // timedelta(microseconds=1)))
-    # Sorted by (partnership, window): a global shift masked at partnership edges.
-    same_partnership = pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(1)
+    keyed = _with_window_keys(
+        events, window_us=window // timedelta(microseconds=1)
+    ).cache()
+    # Sorted by key: a global shift masked at partnership edges.
+    same_partnership = pl.col(_PID) == pl.col(_PID).shift(1)
     previous = pl.when(same_partnership).then(pl.col("_actors").shift(1))
     # A window with no recorded event has nothing to measure (DOMAIN.md: null,
     # never 0): it is skipped, and the next window is compared with the last one
     # that held events. Sparse logs have quiet quarters that are not a collapse.
-    recorded = windowed.select(s.PARTNERSHIP_ID, _WINDOW).unique()
+    recorded = keyed.select(_KEY).unique()
     drops = (
-        _all_windows(events, window=window, as_of=as_of)
-        .join(recorded, on=[s.PARTNERSHIP_ID, _WINDOW], how="semi")
-        .join(
-            _partner_actor_counts(windowed, intervals),
-            on=[s.PARTNERSHIP_ID, _WINDOW],
-            how="left",
-        )
+        _all_windows(keyed, window=window, as_of=as_of)
+        .join(recorded, on=_KEY, how="semi")
+        .join(_partner_actor_counts(keyed, intervals), on=_KEY, how="left")
         .with_columns(pl.col("_actors").fill_null(0).cast(pl.Int64))
-        .sort(s.PARTNERSHIP_ID, _WINDOW)
+        .sort(_KEY)
         .with_columns(previous.alias("_previous"))
         .filter(
             (pl.col("_previous") >= thresholds.commitment_min_actors)
@@ -192,25 +199,26 @@ def _participation_drops(
         .cache()
     )
     evidence = (
-        windowed.join(
-            drops.select(s.PARTNERSHIP_ID, _WINDOW),
-            on=[s.PARTNERSHIP_ID, _WINDOW],
-            how="semi",
-        )
-        .group_by(s.PARTNERSHIP_ID, _WINDOW)
+        keyed.select(_KEY, SEQ, s.EVENT_ID)
+        .join(drops.select(_KEY), on=_KEY, how="semi")
+        .group_by(_KEY)
         .agg(pl.col(s.EVENT_ID).sort_by(SEQ).head(_MAX_EVIDENCE).alias("evidence"))
     )
-    return drops.join(evidence, on=[s.PARTNERSHIP_ID, _WINDOW], how="left").select(
-        s.PARTNERSHIP_ID,
-        "time",
-        pl.col("evidence").fill_null(pl.lit([], pl.List(pl.String))),
-        pl.format(
-            "Active participants fell from {} to {} in the {} days from {}",
-            "_previous",
-            "_actors",
-            pl.lit(thresholds.commitment_window_days),
-            format_date_expr("time"),
-        ).alias("message"),
+    return (
+        drops.join(evidence, on=_KEY, how="left")
+        .sort(s.PARTNERSHIP_ID, "time")
+        .select(
+            s.PARTNERSHIP_ID,
+            "time",
+            pl.col("evidence").fill_null(pl.lit([], pl.List(pl.String))),
+            pl.format(
+                "Active participants fell from {} to {} in the {} days from {}",
+                "_previous",
+                "_actors",
+                pl.lit(thresholds.commitment_window_days),
+                format_date_expr("time"),
+            ).alias("message"),
+        )
     )
 
 
