@@ -42,9 +42,20 @@ AUDIENCE = "audience"
 CONFLICT_ID = "conflict_id"
 
 
+# Keys whose values come from a closed vocabulary (DOMAIN.md): read in lower
+# case with surrounding spaces dropped, so "Private" or " ALL" count too.
+_VOCABULARY_KEYS = frozenset({"visibility", "audience"})
+
+
 def attribute_expr(key: str) -> pl.Expr:
-    """Return the scalar attribute ``key`` as a String column (null when absent)."""
-    return pl.col(s.ATTRIBUTES).str.json_path_match(f"$.{key}").alias(key)
+    """Return the scalar attribute ``key`` as a String column (null when absent).
+
+    ``visibility`` and ``audience`` are read case-insensitively (lower case).
+    """
+    value = pl.col(s.ATTRIBUTES).str.json_path_match(f"$.{key}")
+    if key in _VOCABULARY_KEYS:
+        value = value.str.strip_chars().str.to_lowercase()
+    return value.alias(key)
 
 
 def objective_ids_expr() -> pl.Expr:

@@ -64,6 +64,11 @@ class Participant(BaseModel):
     organization: str | None = None
     role: Role = "other"
 
+    @field_validator("role", mode="before")
+    @classmethod
+    def _spell_role(cls, value: object) -> object:
+        return s.normalize_term(value, s.ROLES) if isinstance(value, str) else value
+
 
 class NewEvent(BaseModel):
     """An event as written by a user, before the store records it."""
@@ -81,6 +86,11 @@ class NewEvent(BaseModel):
     workstream: str | None = None
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     schema_version: int = s.CURRENT_SCHEMA_VERSION
+
+    @field_validator("phase", mode="before")
+    @classmethod
+    def _spell_phase(cls, value: object) -> object:
+        return s.normalize_term(value, s.PHASES) if isinstance(value, str) else value
 
     @field_validator("attributes")
     @classmethod

@@ -20,10 +20,14 @@ String
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 __all__ = [
     "ACTIVITIES",
@@ -56,6 +60,7 @@ __all__ = [
     "TZ_OFFSET",
     "VERSION",
     "WORKSTREAM",
+    "normalize_term",
 ]
 
 # --- column names -----------------------------------------------------------
@@ -92,6 +97,22 @@ ROLES: Final = (
     "researcher",
     "other",
 )
+_SEPARATORS: Final = re.compile(r"[\s\-]+")
+
+
+def normalize_term(text: str, vocabulary: Collection[str]) -> str:
+    """Return the member of a closed ``vocabulary`` that ``text`` spells, else ``text``.
+
+    Case, surrounding spaces and space or hyphen separators are ignored, so a
+    hand-encoded ``"Top Manager"`` is the role ``top_manager``.
+
+    >>> normalize_term(" Top-Manager ", ROLES), normalize_term("boss", ROLES)
+    ('top_manager', 'boss')
+    """
+    key = _SEPARATORS.sub("_", text.strip().lower())
+    return key if key in vocabulary else text
+
+
 # Organizations seen only in these roles are third parties, never partners.
 THIRD_PARTY_ROLES: Final = frozenset({"facilitator", "mediator", "researcher"})
 

@@ -107,12 +107,38 @@ def normalize_input_frame(
     except (pl.exceptions.InvalidOperationError, pl.exceptions.SchemaError) as e:
         msg = f"column types do not fit the event schema: {e}"
         raise ValidationError(msg, source=source) from e
-    return out.with_columns(
+    return _spell_vocabulary(out).with_columns(
         pl.col(s.EVENT_ID).str.to_lowercase(),
         pl.col(s.TZ_OFFSET).fill_null(0),
         pl.col(s.SCHEMA_VERSION).fill_null(s.CURRENT_SCHEMA_VERSION),
         infer_phase_expr(),
     )
+
+
+def _misspellings(values: pl.Series, vocabulary: tuple[str, ...]) -> dict[str, str]:
+    # Looked up once per distinct value, not per event.
+    spelled = {
+        value: s.normalize_term(value, vocabulary)
+        for value in values.drop_nulls().unique().to_list()
+        if value not in vocabulary
+    }
+    return {value: term for value, term in spelled.items() if term != value}
+
+
+def _spell_vocabulary(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` with phases and roles spelled as the vocabulary spells them."""
+    phases = _misspellings(frame[s.PHASE], s.PHASES)
+    roles = _misspellings(frame[s.PARTICIPANTS].explode().struct.field("role"), s.ROLES)
+    if phases:
+        frame = frame.with_columns(pl.col(s.PHASE).replace(phases))
+    if roles:
+        role = pl.element().struct.field("role")
+        frame = frame.with_columns(
+            pl.col(s.PARTICIPANTS).list.eval(
+                pl.element().struct.with_fields(role.replace(roles))
+            )
+        )
+    return frame
 
 
 def find_invalid_rows(frame: pl.DataFrame) -> pl.DataFrame:
