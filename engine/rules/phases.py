@@ -35,7 +35,9 @@ def check_phase_order(
 
     Fires on the first ``commitment``-phase event when it comes before any
     ``negotiation``-phase event, and on the first ``execution``-phase event when
-    it comes before any ``commitment``-phase event. Null phases are ignored.
+    it comes before any ``commitment``-phase event. "Before" is strict in time:
+    steps at the same instant are in order whatever order they were recorded
+    in. Null phases are ignored.
 
     Parameters
     ----------
@@ -48,15 +50,27 @@ def check_phase_order(
         events.filter(pl.col(s.PHASE).is_in(list(s.PHASES)))
         .group_by(s.PARTNERSHIP_ID)
         .agg(
-            pl.col(SEQ).filter(pl.col(s.PHASE) == phase).min().alias(phase)
-            for phase in s.PHASES
+            *(
+                pl.col(SEQ).filter(pl.col(s.PHASE) == phase).min().alias(phase)
+                for phase in s.PHASES
+            ),
+            *(
+                pl.col(s.TIMESTAMP)
+                .filter(pl.col(s.PHASE) == phase)
+                .min()
+                .alias(f"_{phase}_time")
+                for phase in s.PHASES
+            ),
         )
     )
     offenders = pl.concat(
         [
             firsts.filter(
                 pl.col(later).is_not_null()
-                & (pl.col(first).is_null() | (pl.col(later) < pl.col(first)))
+                & (
+                    pl.col(first).is_null()
+                    | (pl.col(f"_{later}_time") < pl.col(f"_{first}_time"))
+                )
             ).select(
                 s.PARTNERSHIP_ID,
                 pl.col(later).alias(SEQ),

@@ -45,7 +45,9 @@ def test_execution_before_commitment_and_commitment_before_negotiation():
     ]
 
 
-def test_ties_in_time_are_ordered_by_version_and_explicit_phase_wins():
+def test_steps_at_the_same_instant_are_in_order_and_explicit_phase_wins():
+    # "Before" is strict in time: logs with dates only record same-day steps
+    # in any order, so a commitment step on the negotiation's day is no violation.
     rows = [
         {"id": "c", "act": "define_values", "day": 0},
         {"id": "n", "act": "explore_expectations", "day": 0},
@@ -59,7 +61,14 @@ def test_ties_in_time_are_ordered_by_version_and_explicit_phase_wins():
         {"id": "y", "act": "custom_deal", "day": 2, "phase": "commitment", "pid": "p2"},
     ]
     assert [r[:3] for r in _violations(rows)] == [
-        ("p1", day(0), ["c"]),
         ("p2", day(1), ["x"]),
         ("p2", day(2), ["y"]),
     ]
+
+
+def test_a_later_stage_an_instant_earlier_still_fires():
+    rows = [
+        {"id": "c", "act": "define_values", "day": 0},
+        {"id": "n", "act": "explore_expectations", "day": 0.0001},
+    ]
+    assert [r[:3] for r in _violations(rows)] == [("p1", day(0), ["c"])]
