@@ -27,14 +27,25 @@ if TYPE_CHECKING:
 __all__ = ["check_unresolved_conflicts"]
 
 
+_KEY = "_conflict"
+
+
 def _first_per_conflict(events: pl.LazyFrame, activity: str) -> pl.LazyFrame:
-    """Return, per (partnership, conflict), its first ``activity`` event."""
+    """Return, per (partnership, conflict), its first ``activity`` event.
+
+    An event without ``conflict_id`` is a conflict of its own (keyed by its
+    event id), as in the ``conflict_mitigation`` indicator: a raise without an
+    id can never be resolved, and a resolve without an id resolves nothing.
+    """
     return keep_first_events(
-        events.filter(pl.col(s.ACTIVITY) == activity)
-        .with_columns(attribute_expr(CONFLICT_ID))
-        .filter(pl.col(CONFLICT_ID).is_not_null()),
-        by=[s.PARTNERSHIP_ID, CONFLICT_ID],
-    ).select(s.PARTNERSHIP_ID, CONFLICT_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
+        events.filter(pl.col(s.ACTIVITY) == activity).with_columns(
+            attribute_expr(CONFLICT_ID),
+            pl.coalesce(
+                attribute_expr(CONFLICT_ID), pl.lit("event ") + pl.col(s.EVENT_ID)
+            ).alias(_KEY),
+        ),
+        by=[s.PARTNERSHIP_ID, _KEY],
+    ).select(s.PARTNERSHIP_ID, _KEY, CONFLICT_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
 
 
 def check_unresolved_conflicts(
@@ -48,7 +59,9 @@ def check_unresolved_conflicts(
 
     A ``conflict_id``'s first ``raise_conflict`` fires when its first
     ``resolve_conflict`` comes more than ``conflict_days`` later, or when there is
-    none and more than ``conflict_days`` have passed by ``as_of``.
+    none and more than ``conflict_days`` have passed by ``as_of``. A raise
+    without ``conflict_id`` cannot be matched to a resolve: it fires once
+    ``conflict_days`` have passed.
 
     Parameters
     ----------
@@ -64,14 +77,14 @@ def check_unresolved_conflicts(
     days = thresholds.conflict_days
     resolves = _first_per_conflict(events, "resolve_conflict").select(
         s.PARTNERSHIP_ID,
-        CONFLICT_ID,
+        _KEY,
         pl.col(s.EVENT_ID).alias("_resolve_id"),
         pl.col(s.TIMESTAMP).alias("_resolve_ts"),
     )
     deadline = pl.col(s.TIMESTAMP) + timedelta(days=days)
     open_ = (
         _first_per_conflict(events, "raise_conflict")
-        .join(resolves, on=[s.PARTNERSHIP_ID, CONFLICT_ID], how="left")
+        .join(resolves, on=[s.PARTNERSHIP_ID, _KEY], how="left")
         .with_columns(deadline.alias("time"))
         .filter(
             pl.when(pl.col("_resolve_ts").is_null())
@@ -80,7 +93,9 @@ def check_unresolved_conflicts(
         )
     )
     raised = pl.format(
-        "Conflict {} raised on {}", CONFLICT_ID, format_date_expr(s.TIMESTAMP)
+        "Conflict {} raised on {}",
+        pl.col(CONFLICT_ID).fill_null("(without an id)"),
+        format_date_expr(s.TIMESTAMP),
     )
     took = (pl.col("_resolve_ts") - pl.col(s.TIMESTAMP)).dt.total_days()
     elapsed = (pl.lit(as_of) - pl.col(s.TIMESTAMP)).dt.total_days()

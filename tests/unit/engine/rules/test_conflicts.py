@@ -64,3 +64,19 @@ def test_only_the_first_raise_counts_and_ids_are_separate():
         _ev("x", "report_progress", 200, "none"),
     ]
     assert [r[:2] for r in _unresolved(rows)] == [(day(130), ["r2"])]
+
+
+def test_a_raise_without_an_id_is_its_own_conflict_and_cannot_be_resolved():
+    rows = [
+        {"id": "r", "act": "raise_conflict", "day": 10, "parts": AB},
+        {"id": "q", "act": "raise_conflict", "day": 300, "parts": AB},
+        {"id": "s", "act": "resolve_conflict", "day": 20, "parts": AB},
+        {"id": "x", "act": "report_progress", "day": 400, "parts": AB},
+    ]
+    assert _unresolved(rows) == [
+        (
+            day(130),
+            ["r"],
+            "Conflict (without an id) raised on 2020-01-11 is unresolved after 390 days (limit 120)",
+        )
+    ]
