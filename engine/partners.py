@@ -143,10 +143,7 @@ def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
     listed = (
         frame.drop(s.ORGANIZATION, s.ACTOR, strict=False)
         .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
-        .filter(
-            field("role").fill_null("other").is_in(_THIRD_PARTY).not_()
-            & field("organization").is_not_null()
-        )
+        .filter(_is_partner_role() & field("organization").is_not_null())
         .with_columns(field("organization").alias(s.ORGANIZATION))
         .drop(s.PARTICIPANTS)
     )
@@ -157,23 +154,48 @@ def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([listed, own], how="diagonal")
 
 
-def _partner_role_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Return (partnership, organization, timestamp) of partner-role appearances.
+def _is_partner_role() -> pl.Expr:
+    """Return whether a participant's role is a partner role (a null role is ``other``).
 
-    Every participant of every event passes through here: categorical keys
-    (integer partnership codes are kept as they are).
+    Tests the role itself rather than filling nulls first: no string column is built.
+    """
+    field = pl.col(s.PARTICIPANTS).struct.field
+    return field("role").is_in(_THIRD_PARTY).not_().fill_null(value=True)
+
+
+def _first_partner_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Return (partnership, organization, timestamp) of first partner-role appearances.
+
+    Every participant of every event passes through here: the partnership key is
+    categorical (integer partnership codes are kept as they are), and rows are
+    not filtered before grouping: third-party appearances carry a null time,
+    so an organization seen only as a third party has a null first time.
     """
     pid = pl.col(s.PARTNERSHIP_ID)
     if frame.collect_schema()[s.PARTNERSHIP_ID] == pl.String:
         pid = pid.cast(pl.Categorical)
-    return explode_partner_organizations(
-        frame.select(
-            pid,
-            s.TIMESTAMP,
-            s.PARTICIPANTS,
-            s.ORGANIZATION,
+    field = pl.col(s.PARTICIPANTS).struct.field
+    listed = (
+        frame.select(pid, s.TIMESTAMP, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
+        .select(
+            s.PARTNERSHIP_ID,
+            field("organization").alias(s.ORGANIZATION),
+            pl.when(_is_partner_role()).then(pl.col(s.TIMESTAMP)).alias(s.TIMESTAMP),
         )
-    ).with_columns(pl.col(s.ORGANIZATION).cast(pl.Categorical))
+    )
+    own = frame.filter(
+        (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
+        & pl.col(s.ORGANIZATION).is_not_null()
+    ).select(pid, s.ORGANIZATION, s.TIMESTAMP)
+    return (
+        pl.concat([listed, own])
+        .group_by(s.PARTNERSHIP_ID, s.ORGANIZATION)
+        .agg(pl.col(s.TIMESTAMP).min())
+        .filter(
+            pl.col(s.ORGANIZATION).is_not_null() & pl.col(s.TIMESTAMP).is_not_null()
+        )
+    )
 
 
 def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -181,9 +203,7 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
     key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     schema = frame.collect_schema()
     first = (
-        _partner_role_appearances(frame)
-        .group_by(key)
-        .agg(pl.col(s.TIMESTAMP).min())
+        _first_partner_appearances(frame)
         .select(*(pl.col(k).cast(schema[k]) for k in key), s.TIMESTAMP)
         .cache()
     )
