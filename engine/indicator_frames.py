@@ -20,6 +20,7 @@ from engine.partners import partner_intervals
 from engine.selection import drop_engine_events
 from engine.windows import (
     WINDOW_INDEX,
+    NamedPeriods,
     RollingWindows,
     assign_windows,
     rolling_window_range,
@@ -40,9 +41,13 @@ __all__ = [
     "PARTNER_ACTORS",
     "PARTNER_ORGS",
     "TOP_MANAGER_ORGS",
+    "WINDOW_BASE",
+    "WINDOW_KEY",
     "WINDOW_RANGE",
+    "add_window_base",
     "add_window_ranges",
     "assign_event_windows",
+    "base_columns",
     "encode_window_keys",
     "explode_event_list",
     "find_partner_intervals",
@@ -50,6 +55,8 @@ __all__ = [
     "prepare_indicator_events",
     "select_membership_columns",
     "unpack_columns",
+    "window_key_expr",
+    "window_radix",
     "window_range_columns",
 ]
 
@@ -63,6 +70,8 @@ TOP_MANAGER_ORGS = "_tm_orgs"
 WINDOW_RANGE = ("_lo", "_hi")
 PARTNERSHIP_NAME = "_partnership_name"
 GROUP_NAME = "_group_name"
+WINDOW_BASE = "_base"
+WINDOW_KEY = "_wkey"
 
 
 def _group_expr(by: str | None, columns: list[str]) -> pl.Expr:
@@ -110,17 +119,60 @@ def prepare_indicator_events(frame: pl.LazyFrame, *, by: str | None) -> pl.LazyF
 def encode_window_keys(events: pl.LazyFrame) -> pl.LazyFrame:
     """Return prepared events keyed by integer codes of partnership and group.
 
-    ``case:concept:name`` and ``group`` become dense ranks (u32, in the
-    order of the names, so sorting by code sorts by name); the names move to
-    ``_partnership_name`` and ``_group_name``. Every join and group-by of the
-    kernels then hashes integers instead of strings.
+    ``case:concept:name`` becomes the dense rank of the names (u32, so sorting
+    by code sorts by name), and ``group`` the dense rank of the (partnership,
+    group) pairs: one code per group of a partnership, in name order. The
+    names move to ``_partnership_name`` and ``_group_name``. Every join and
+    group-by of the kernels then hashes integers instead of strings.
     """
+    u64 = pl.UInt64
+    partnership = pl.col(s.PARTNERSHIP_ID).rank("dense").cast(u64)
+    group = pl.col(GROUP).rank("dense").cast(u64)
+    pair = partnership * (group.max() + 1) + group
     return events.with_columns(
         pl.col(s.PARTNERSHIP_ID).alias(PARTNERSHIP_NAME),
         pl.col(GROUP).alias(GROUP_NAME),
         pl.col(s.PARTNERSHIP_ID).rank("dense"),
-        pl.col(GROUP).rank("dense"),
+        (pair.rank("dense").cast(u64) - 1).alias(GROUP),
     )
+
+
+def window_radix(windows: WindowSpec) -> pl.Expr:
+    """Return a bound above every window index of prepared events (a u64 scalar).
+
+    Rolling windows: the largest ``_hi`` + 1 (read from the events with
+    ranges, :func:`add_window_ranges`); named periods and stages: their count
+    + 1.
+    """
+    if isinstance(windows, RollingWindows):
+        top = pl.col(WINDOW_RANGE[1]).max().cast(pl.UInt64).fill_null(0)
+    elif isinstance(windows, NamedPeriods):
+        top = pl.lit(len(windows.periods), pl.UInt64)
+    else:
+        top = pl.lit(len(s.PHASES), pl.UInt64)
+    return top + 1
+
+
+def add_window_base(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return coded events with ``_base`` = group code x :func:`window_radix`.
+
+    ``_base + window_index`` (:func:`window_key_expr`) then names a window key
+    (partnership, group, window) in one u64, in key order, for every join,
+    group-by and sort of the kernels.
+    """
+    base = pl.col(GROUP).cast(pl.UInt64) * window_radix(windows)
+    return events.with_columns(base.alias(WINDOW_BASE))
+
+
+def window_key_expr() -> pl.Expr:
+    """Return the window key of rows carrying ``_base`` and ``window_index`` (u64)."""
+    key = pl.col(WINDOW_BASE) + pl.col(WINDOW_INDEX).cast(pl.UInt64)
+    return key.alias(WINDOW_KEY)
+
+
+def base_columns(frame: pl.LazyFrame) -> list[str]:
+    """Return ``[_base]`` when ``frame`` carries it (:func:`add_window_base`)."""
+    return [WINDOW_BASE] if WINDOW_BASE in frame.collect_schema().names() else []
 
 
 def _participation_lists() -> list[pl.Expr]:
@@ -215,6 +267,7 @@ def explode_event_list(events: pl.LazyFrame, column: str, name: str) -> pl.LazyF
             s.PARTNERSHIP_ID,
             GROUP,
             s.TIMESTAMP,
+            *base_columns(events),
             *window_range_columns(events),
             pl.col(column).alias(name),
         )

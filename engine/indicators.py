@@ -43,22 +43,27 @@ from engine.alignment import (
     status_expr,
 )
 from engine.attributes import attribute_expr, objective_ids_expr
+from engine.errors import ConfigError
 from engine.indicator_frames import (
     EVENT_KEY,
     GROUP,
     GROUP_NAME,
-    KEY_COLUMNS,
     PARTNER_ORGS,
     PARTNERSHIP_NAME,
     TOP_MANAGER_ORGS,
-    WINDOW_RANGE,
+    WINDOW_BASE,
+    WINDOW_KEY,
+    add_window_base,
     add_window_ranges,
     assign_event_windows,
+    base_columns,
     encode_window_keys,
     explode_event_list,
     find_partner_intervals,
     prepare_indicator_events,
     select_membership_columns,
+    window_key_expr,
+    window_radix,
     window_range_columns,
 )
 from engine.membership import count_active_partners_at
@@ -73,8 +78,6 @@ from engine.windows import (
     WINDOW_END,
     WINDOW_INDEX,
     WINDOW_START,
-    NamedPeriods,
-    RollingWindows,
     build_window_grid,
 )
 
@@ -104,34 +107,6 @@ INDICATORS = (
     "top_manager_feedback",
 )
 _DAY_US = 86_400_000_000
-_PACKED = "_key"
-
-
-def _window_key_expr(events: pl.DataFrame, *, windows: WindowSpec) -> pl.Expr | None:
-    """Return one u64 packing the window key, in key order (None if it cannot fit).
-
-    The radices come from the collected events: partnership and group codes
-    are dense ranks, and no window index reaches the bound below.
-    """
-    if events.height == 0:
-        return None
-    if isinstance(windows, RollingWindows):
-        top = int(events.select(pl.col(WINDOW_RANGE[1]).max()).item()) + 1
-    elif isinstance(windows, NamedPeriods):
-        top = len(windows.periods)
-    else:
-        top = len(s.PHASES)
-    radix_w = top + 1
-    radix_g = int(events.select(pl.col(GROUP).max()).item()) + 1
-    radix_p = int(events.select(pl.col(s.PARTNERSHIP_ID).max()).item()) + 1
-    if radix_p * radix_g * radix_w >= 2**63:
-        return None
-    u64 = pl.UInt64
-    return (
-        (pl.col(s.PARTNERSHIP_ID).cast(u64) * radix_g + pl.col(GROUP).cast(u64))
-        * radix_w
-        + pl.col(WINDOW_INDEX).cast(u64)
-    ).alias(_PACKED)
 
 
 def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -142,7 +117,7 @@ def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.La
             events=events,
             windows=windows,
         )
-        .group_by(KEY_COLUMNS)
+        .group_by(window_key_expr())
         .agg(pl.col(s.ORGANIZATION).n_unique().alias("_partners"))
     )
 
@@ -158,8 +133,10 @@ def _share_of_partners(
     """Add ``_partners`` (the denominator) to windowed per-event rows."""
     if grouped:
         counts = _group_partner_counts(events, windows=windows)
-        return assign_event_windows(per_event, events=events, windows=windows).join(
-            counts, on=KEY_COLUMNS, how="left"
+        return (
+            assign_event_windows(per_event, events=events, windows=windows)
+            .with_columns(window_key_expr())
+            .join(counts, on=WINDOW_KEY, how="left")
         )
     with_count = count_active_partners_at(
         find_partner_intervals(events, intervals), per_event
@@ -186,6 +163,7 @@ def compute_inclusiveness(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *base_columns(events),
         *window_range_columns(events),
         pl.col(PARTNER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
@@ -196,7 +174,7 @@ def compute_inclusiveness(
         pl.col("_partners").fill_null(0), pl.col("_present")
     )
     share = pl.when(denominator > 0).then(pl.col("_present") / denominator)
-    return rows.group_by(KEY_COLUMNS).agg(share.mean().alias("inclusiveness"))
+    return rows.group_by(window_key_expr()).agg(share.mean().alias("inclusiveness"))
 
 
 def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -212,6 +190,7 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
             s.PARTNERSHIP_ID,
             GROUP,
             s.TIMESTAMP,
+            *base_columns(events),
             *window_range_columns(events),
             pl.when(pl.col(s.ACTIVITY) == "share_information")
             .then(audience == "all")
@@ -224,10 +203,10 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
     )
     return (
         assign_event_windows(parts, events=events, windows=windows)
-        .group_by(KEY_COLUMNS)
+        .group_by(window_key_expr())
         .agg(pl.col("_open").mean(), pl.col("_shared").mean())
         .select(
-            *KEY_COLUMNS, pl.mean_horizontal("_open", "_shared").alias("transparency")
+            WINDOW_KEY, pl.mean_horizontal("_open", "_shared").alias("transparency")
         )
     )
 
@@ -253,7 +232,7 @@ def _resolved_share(
         .join(first_close, on=[s.PARTNERSHIP_ID, "_item"], how="left")
     )
     done = pl.col("_item").filter(pl.col("_closed") < pl.col(WINDOW_END))
-    return rows.group_by(KEY_COLUMNS).agg(
+    return rows.group_by(window_key_expr()).agg(
         (done.n_unique() / pl.col("_item").n_unique()).alias(name)
     )
 
@@ -272,6 +251,7 @@ def compute_conflict_mitigation(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *base_columns(events),
         *window_range_columns(events),
         item.alias("_item"),
     ]
@@ -297,6 +277,7 @@ def compute_objective_convergence(
                 s.PARTNERSHIP_ID,
                 GROUP,
                 s.TIMESTAMP,
+                *base_columns(events),
                 *window_range_columns(events),
                 pl.when(ids.list.len() > 0).then(ids).otherwise(own).alias("_item"),
             )
@@ -334,6 +315,7 @@ def compute_idea_to_action_days(
             s.PARTNERSHIP_ID,
             GROUP,
             s.TIMESTAMP,
+            *base_columns(events),
             *window_range_columns(events),
             (
                 (pl.col(s.TIMESTAMP) - pl.col("_plan")).dt.total_microseconds()
@@ -343,7 +325,7 @@ def compute_idea_to_action_days(
     )
     return (
         assign_event_windows(starts, events=events, windows=windows)
-        .group_by(KEY_COLUMNS)
+        .group_by(window_key_expr())
         .agg(pl.col("_days").median().alias("idea_to_action_days"))
     )
 
@@ -362,6 +344,7 @@ def compute_top_manager_feedback(
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
+        *base_columns(events),
         *window_range_columns(events),
         pl.col(TOP_MANAGER_ORGS).list.len().cast(pl.Int64).alias("_present"),
     )
@@ -371,7 +354,9 @@ def compute_top_manager_feedback(
     attended = (pl.col("_present") >= pl.col("_partners").fill_null(0)) & (
         pl.col("_present") > 0
     )
-    return rows.group_by(KEY_COLUMNS).agg(attended.mean().alias("top_manager_feedback"))
+    return rows.group_by(window_key_expr()).agg(
+        attended.mean().alias("top_manager_feedback")
+    )
 
 
 def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
@@ -380,25 +365,37 @@ def compute_commitment(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyF
     :func:`compute_indicators` turns them into ``commitment`` on the full grid,
     so that a window where nobody took part still compares with the previous one.
     """
-    keys = _build_group_grid(events, windows=windows).select(KEY_COLUMNS)
+    keys = _build_group_grid(events, windows=windows).select(
+        s.PARTNERSHIP_ID, GROUP, *base_columns(events), WINDOW_INDEX
+    )
     return count_window_actors(events, windows=windows, keys=keys)
 
 
 def _build_group_grid(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
-    """Every window of every (partnership, group), within the group's own span."""
-    spans = events.group_by(s.PARTNERSHIP_ID, GROUP).agg(
+    """Every window of every (partnership, group), within the group's own span.
+
+    With their window key (:func:`engine.indicator_frames.window_key_expr`)
+    when the events carry ``_base``.
+    """
+    # A group code names one group of one partnership.
+    spans = events.group_by(GROUP).agg(
+        pl.col(s.PARTNERSHIP_ID).first(),
+        *(pl.col(c).first() for c in base_columns(events)),
         pl.col(s.TIMESTAMP).min().alias("_g_first"),
         pl.col(s.TIMESTAMP).max().alias("_g_last"),
     )
     inside = (pl.col(WINDOW_START) <= pl.col("_g_last")) & (
         pl.col(WINDOW_END) > pl.col("_g_first")
     )
-    return (
+    grid = (
         build_window_grid(events, windows=windows)
         .join(spans, on=s.PARTNERSHIP_ID)
         .filter(inside)
         .drop("_g_first", "_g_last")
     )
+    if base_columns(events):
+        return grid.with_columns(window_key_expr())
+    return grid
 
 
 def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
@@ -407,10 +404,7 @@ def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
     # quarter in a sparse log neither scores 0 nor hides a later drop.
     this = pl.when(has_events).then(pl.col("_actors").fill_null(0))
     previous = (
-        this.shift(1)
-        .forward_fill()
-        .over([s.PARTNERSHIP_ID, GROUP], order_by=WINDOW_INDEX)
-        .fill_null(0)
+        this.shift(1).forward_fill().over(GROUP, order_by=WINDOW_INDEX).fill_null(0)
     )
     most = pl.max_horizontal(this, previous)
     return pl.when(has_events & (most > 0)).then(this / most).alias("commitment")
@@ -418,11 +412,15 @@ def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
 
 def _count_events(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
     rows = events.select(
-        EVENT_KEY, s.PARTNERSHIP_ID, GROUP, *window_range_columns(events)
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        *base_columns(events),
+        *window_range_columns(events),
     )
     return (
         assign_event_windows(rows, events=events, windows=windows)
-        .group_by(KEY_COLUMNS)
+        .group_by(window_key_expr())
         .agg(pl.len().alias("_events"))
     )
 
@@ -450,6 +448,17 @@ def _collect_kernels(
             events, windows=windows, grouped=grouped, intervals=intervals
         ),
     ]
+
+
+def _check_window_keys(events: pl.DataFrame, *, windows: WindowSpec) -> None:
+    """Raise ConfigError when window keys would not fit 32 bits (packed with more)."""
+    top = events.select(pl.col(WINDOW_BASE).max() + window_radix(windows)).item()
+    if top is not None and top >= 2**32:
+        msg = (
+            f"{events[GROUP].n_unique()} partnership groups x windows exceed 2**32 "
+            "window keys: compute in more partitions or with a longer step"
+        )
+        raise ConfigError(msg)
 
 
 def _compute_in_partitions(
@@ -534,38 +543,31 @@ def compute_indicators(
             frame, windows=windows, by=by, config=config, partitions=partitions
         )
     # Collected once here (the boundary), read by every kernel below.
-    collected = add_window_ranges(
-        encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
+    collected = add_window_base(
+        add_window_ranges(
+            encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
+            windows=windows,
+        ),
         windows=windows,
     ).collect()
+    _check_window_keys(collected, windows=windows)
     events = collected.lazy()
-    names = events.group_by(s.PARTNERSHIP_ID, GROUP).agg(
+    names = events.group_by(GROUP).agg(
         pl.col(PARTNERSHIP_NAME).first(), pl.col(GROUP_NAME).first()
     )
     # One subplan shared by the kernels (polars eliminates the common subplan).
     intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
-    actors = compute_commitment(events, windows=windows)
-    key = _window_key_expr(collected, windows=windows)
     out = _build_group_grid(events, windows=windows)
-    parts = [
+    # One u64 window key: joins and the sort hash or compare one column.
+    for part in [
         *_collect_kernels(
             events, windows=windows, grouped=grouped, intervals=intervals
         ),
-        actors,
-    ]
-    if key is None:
-        for part in parts:
-            out = out.join(part, on=KEY_COLUMNS, how="left")
-        out = out.sort(KEY_COLUMNS)
-    else:
-        # One u64 key: joins and the sort hash or compare one column, not three.
-        out = out.with_columns(key)
-        for part in parts:
-            out = out.join(
-                part.with_columns(key).drop(KEY_COLUMNS), on=_PACKED, how="left"
-            )
-        out = out.sort(_PACKED).drop(_PACKED)
+        compute_commitment(events, windows=windows),
+    ]:
+        out = out.join(part, on=WINDOW_KEY, how="left")
+    out = out.sort(WINDOW_KEY)
     has_events = pl.col("_events").fill_null(0) > 0
     group_name = by or "workstream"
     result = (
@@ -578,7 +580,7 @@ def compute_indicators(
         .with_columns(pl.col(list(INDICATORS)).round(12))
         .with_columns(alignment_score_expr(config=config).round(12))
         .with_columns(mode_expr(config=config), status_expr(config=config))
-        .join(names, on=[s.PARTNERSHIP_ID, GROUP], how="left", maintain_order="left")
+        .join(names, on=GROUP, how="left", maintain_order="left")
         .select(
             pl.col(PARTNERSHIP_NAME).alias("partnership_id"),
             PERIOD,

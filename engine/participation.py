@@ -16,15 +16,18 @@ import polars as pl
 from engine import schema as s
 from engine.indicator_frames import (
     GROUP,
-    KEY_COLUMNS,
     PARTNER_ACTORS,
     PARTNER_ORGS,
+    WINDOW_BASE,
+    WINDOW_KEY,
     WINDOW_RANGE,
     assign_event_windows,
     explode_event_list,
     find_partner_intervals,
     pack_columns,
     unpack_columns,
+    window_key_expr,
+    window_radix,
     window_range_columns,
 )
 from engine.membership import PARTNERS, count_active_partners_in_windows
@@ -79,23 +82,25 @@ def gini_expr(values: pl.Expr, *, population: pl.Expr | None = None) -> pl.Expr:
 def _active_in_windows(
     events: pl.LazyFrame, *, windows: WindowSpec, intervals: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Per window key (ungrouped): ``_partners`` active at some time in it."""
+    """Per window key (ungrouped): ``_partners`` active at some time in it.
+
+    Rows name the key as ``_wkey`` and as partnership, window and its bounds.
+    """
     grid = build_window_grid(events, windows=windows).select(
         s.PARTNERSHIP_ID, WINDOW_INDEX, WINDOW_START, WINDOW_END
     )
     # Ungrouped: the one group of each partnership (whatever its key's type).
     group = events.group_by(s.PARTNERSHIP_ID).agg(
-        pl.col(GROUP).first(),
+        pl.col(GROUP, WINDOW_BASE).first(),
         pl.col(s.TIMESTAMP).min().dt.truncate("1d").alias("_first"),
     )
-    keys = grid.join(group, on=s.PARTNERSHIP_ID)
+    keys = grid.join(group, on=s.PARTNERSHIP_ID).with_columns(window_key_expr())
+    columns = [s.PARTNERSHIP_ID, WINDOW_START, WINDOW_END, WINDOW_KEY, PARTNERS]
     if isinstance(windows, RollingWindows) and window_range_columns(events):
         return _count_active_in_rolling(
             intervals, keys=keys, events=events, windows=windows
-        ).drop("_first")
-    return count_active_partners_in_windows(intervals, keys).select(
-        s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX, WINDOW_START, WINDOW_END, PARTNERS
-    )
+        ).select(columns)
+    return count_active_partners_in_windows(intervals, keys).select(columns)
 
 
 def _count_active_in_rolling(
@@ -124,18 +129,17 @@ def _count_active_in_rolling(
     until = (pl.col(ACTIVE_UNTIL) - pl.col("_first")).dt.total_microseconds()
     bounds = pl.concat(
         [
-            began.select(
-                s.PARTNERSHIP_ID, GROUP, lo.alias("_w"), pl.lit(1).alias("_d")
-            ),
+            began.select(GROUP, lo.alias("_w"), pl.lit(1).alias("_d")),
             began.filter(pl.col(ACTIVE_UNTIL).is_not_null()).select(
-                s.PARTNERSHIP_ID,
                 GROUP,
                 ((until + step - 1) // step).alias("_w"),
                 pl.lit(-1).alias("_d"),
             ),
         ]
     )
-    return _look_up_running_sum(bounds, events=events, keys=keys, name=PARTNERS)
+    return _look_up_running_sum(
+        bounds, events=events, keys=keys, name=PARTNERS, windows=windows
+    )
 
 
 def _inactive_participants(
@@ -146,40 +150,42 @@ def _inactive_participants(
     ``counts`` name organizations by code (:func:`organization_code`).
     """
     intervals = intervals.with_columns(organization_code(pl.col(s.ORGANIZATION)))
-    bounds = windows_active.select(*KEY_COLUMNS, WINDOW_START, WINDOW_END)
     overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
         pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
     )
     # An organization active without a break since it first took part cannot
     # take part while inactive: only the others need the interval check.
     org = [s.PARTNERSHIP_ID, s.ORGANIZATION]
+    spells = intervals.group_by(org).agg(
+        pl.len().alias("_intervals"),
+        pl.col(ACTIVE_UNTIL).null_count(),
+        pl.col(ACTIVE_FROM).null_count().alias("_never"),
+    )
     steady = (
-        intervals.group_by(org)
-        .agg(
-            pl.len().alias("_intervals"),
-            pl.col(ACTIVE_UNTIL).null_count(),
-            pl.col(ACTIVE_FROM).null_count().alias("_never"),
-        )
-        .filter(
-            (pl.col("_intervals") == 1)
-            & (pl.col(ACTIVE_UNTIL) == 1)
-            & (pl.col("_never") == 0)
-        )
-        .select(org)
+        (pl.col("_intervals") == 1)
+        & (pl.col(ACTIVE_UNTIL) == 1)
+        & (pl.col("_never") == 0)
     )
-    suspects = counts.select(*KEY_COLUMNS, s.ORGANIZATION).join(
-        steady, on=org, how="anti"
+    # Every (partnership, org) taking part has intervals (both come from the
+    # same partner lists): rows of other organizations are steady anyway.
+    unsteady = spells.filter(steady.not_())
+    suspects = (
+        counts.select(WINDOW_KEY, s.ORGANIZATION)
+        .join(unsteady.select(s.ORGANIZATION).unique(), on=s.ORGANIZATION, how="semi")
+        .join(windows_active.select(WINDOW_KEY, s.PARTNERSHIP_ID), on=WINDOW_KEY)
+        .join(unsteady.select(org), on=org, how="semi")
     )
+    bounds = windows_active.select(WINDOW_KEY, WINDOW_START, WINDOW_END)
     active = (
-        suspects.join(bounds, on=KEY_COLUMNS)
-        .join(intervals, on=[s.PARTNERSHIP_ID, s.ORGANIZATION])
+        suspects.join(bounds, on=WINDOW_KEY)
+        .join(intervals, on=org)
         .filter(overlap)
-        .select(*KEY_COLUMNS, s.ORGANIZATION)
+        .select(WINDOW_KEY, s.ORGANIZATION)
         .unique()
     )
     return (
-        suspects.join(active, on=[*KEY_COLUMNS, s.ORGANIZATION], how="anti")
-        .group_by(KEY_COLUMNS)
+        suspects.join(active, on=[WINDOW_KEY, s.ORGANIZATION], how="anti")
+        .group_by(WINDOW_KEY)
         .agg(pl.len().alias("_inactive"))
     )
 
@@ -195,10 +201,11 @@ def compute_participation_equality(
 
     Active organizations that took part in nothing in the window count as 0
     (ungrouped); grouped, the group-window's partners are those taking part.
+    Rows are keyed by ``_wkey`` (:func:`engine.indicator_frames.window_key_expr`).
     """
     counts = _count_participations(events, windows=windows).cache()
     if grouped:
-        population = counts.group_by(KEY_COLUMNS).agg(pl.len().alias("_pop"))
+        population = counts.group_by(WINDOW_KEY).agg(pl.len().alias("_pop"))
     else:
         intervals = find_partner_intervals(events, intervals)
         windows_active = _active_in_windows(
@@ -206,10 +213,10 @@ def compute_participation_equality(
         )
         inactive = _inactive_participants(counts, windows_active, intervals)
         population = (
-            windows_active.select(*KEY_COLUMNS, PARTNERS)
-            .join(inactive, on=KEY_COLUMNS, how="left")
+            windows_active.select(WINDOW_KEY, PARTNERS)
+            .join(inactive, on=WINDOW_KEY, how="left")
             .select(
-                *KEY_COLUMNS,
+                WINDOW_KEY,
                 (pl.col(PARTNERS) + pl.col("_inactive").fill_null(0)).alias("_pop"),
             )
         )
@@ -226,10 +233,11 @@ def _count_participations(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.La
     rows = explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION).with_columns(
         organization_code(pl.col(s.ORGANIZATION))
     )
-    names = [*KEY_COLUMNS, s.ORGANIZATION]
+    names = [WINDOW_KEY, s.ORGANIZATION]
     z, radices = pack_columns(names)
     runs = (
         assign_event_windows(rows, events=events, windows=windows)
+        .with_columns(window_key_expr())
         .select(
             z.sort().rle().alias("_run"),
             *(r.alias(f"_r{i}") for i, r in enumerate(radices)),
@@ -239,18 +247,7 @@ def _count_participations(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.La
     keys = unpack_columns(
         pl.col("value"), names, [pl.col(f"_r{i}") for i in range(len(names))]
     )
-    return runs.select(*keys, pl.col("len").alias("_n")).with_columns(
-        _key_types(events)
-    )
-
-
-def _key_types(events: pl.LazyFrame) -> list[pl.Expr]:
-    schema = events.collect_schema()
-    return [
-        pl.col(s.PARTNERSHIP_ID).cast(schema[s.PARTNERSHIP_ID]),
-        pl.col(GROUP).cast(schema[GROUP]),
-        pl.col(WINDOW_INDEX).cast(pl.Int64),
-    ]
+    return runs.select(*keys, pl.col("len").alias("_n"))
 
 
 def organization_code(organization: pl.Expr) -> pl.Expr:
@@ -268,20 +265,18 @@ def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
     running sums at its last row (no window function or hash group-by per
     key, which are slow for millions of windows).
     """
-    names = [*KEY_COLUMNS, "_n"]
+    names = [WINDOW_KEY, "_n"]
     z, radices = pack_columns(names)
-    r = [pl.col(f"_r{i}") for i in range(len(names))]
-    key, n = pl.col("_z") // r[-1], pl.col("_z") % r[-1]
+    radix = pl.col("_r1")
+    key, n = pl.col("_z") // radix, pl.col("_z") % radix
     row = pl.int_range(pl.len(), dtype=pl.Int64)
     first = (key != key.shift(1)).fill_null(value=True)
     last = (key != key.shift(-1)).fill_null(value=True)
     rank = row - pl.when(first).then(row).forward_fill() + 1
     sums = (
-        counts.select(
-            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
-        )
+        counts.select(z.sort().alias("_z"), radices[1].alias("_r1"))
         .with_columns(
-            key.alias("_key"),
+            key.alias(WINDOW_KEY),
             (rank * n).cum_sum().alias("_ranked"),
             n.cum_sum().alias("_total"),
             (row + 1).alias("_m"),
@@ -291,16 +286,14 @@ def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
             (pl.col(c) - pl.col(c).shift(1).fill_null(0)).cast(pl.Int64)
             for c in ("_ranked", "_total", "_m")
         )
-        .with_columns(unpack_columns(pl.col("_key"), KEY_COLUMNS, r[:-1]))
-        .with_columns(_key_types(counts))
-        .join(population, on=KEY_COLUMNS, how="left")
+        .join(population, on=WINDOW_KEY, how="left")
     )
     m, total = pl.col("_m"), pl.col("_total")
     listed = 2 * (2 * pl.col("_ranked") - (m + 1) * total)
     size = pl.max_horizontal(pl.col("_pop").fill_null(0), m)
     gini = (listed + 2 * (size - m) * total) / (2 * size * total)
     return sums.select(
-        *KEY_COLUMNS,
+        WINDOW_KEY,
         pl.when(total > 0).then(1 - gini).alias("participation_equality"),
     )
 
@@ -308,7 +301,7 @@ def _flat_gini(counts: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
 def count_window_actors(
     events: pl.LazyFrame, *, windows: WindowSpec, keys: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Return the distinct partner actors (``_actors``) of window keys.
+    """Return the distinct partner actors (``_actors``) of window keys (``_wkey``).
 
     Rolling windows (events with ``_lo``/``_hi``): each actor's events,
     sorted by their window range, merge into islands of consecutive windows;
@@ -318,17 +311,20 @@ def count_window_actors(
     actors' appearances, never with appearances x windows. Other windows
     count the distinct (window key, actor) pairs of one sort of packed keys
     (keys without any actor are then absent).
+
+    ``keys`` carry ``group`` and ``window_index``; a group code names one
+    group of one partnership (:func:`engine.indicator_frames.encode_window_keys`).
     """
     actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR).with_columns(
         pl.col(s.ACTOR).cast(pl.Categorical).to_physical()
     )
-    if not window_range_columns(events):
+    if not (isinstance(windows, RollingWindows) and window_range_columns(events)):
         return _count_distinct_actors(actors, events=events, windows=windows)
     lo, hi = WINDOW_RANGE
-    names = [s.PARTNERSHIP_ID, GROUP, s.ACTOR, lo, hi]
+    names = [GROUP, s.ACTOR, lo, hi]
     z, radices = pack_columns(names)
     r = [pl.col(f"_r{i}") for i in range(len(names))]
-    actor = pl.col("_z") // (r[3] * r[4])
+    actor = pl.col("_z") // (r[2] * r[3])
     previous_hi = pl.when(actor == actor.shift(1)).then(pl.col(hi).shift(1))
     new_island = previous_hi.is_null() | (pl.col(lo) > previous_hi)
     rows = (
@@ -343,58 +339,66 @@ def count_window_actors(
     bounds = pl.concat(
         [
             rows.filter("_new").select(
-                s.PARTNERSHIP_ID, GROUP, pl.col(lo).alias("_w"), pl.lit(1).alias("_d")
+                GROUP, pl.col(lo).alias("_w"), pl.lit(1).alias("_d")
             ),
             rows.filter("_last").select(
-                s.PARTNERSHIP_ID, GROUP, pl.col(hi).alias("_w"), pl.lit(-1).alias("_d")
+                GROUP, pl.col(hi).alias("_w"), pl.lit(-1).alias("_d")
             ),
         ]
     )
-    return _look_up_running_sum(bounds, events=events, keys=keys, name="_actors")
+    return _look_up_running_sum(
+        bounds, events=events, keys=keys, name="_actors", windows=windows
+    ).select(WINDOW_KEY, "_actors")
 
 
 def _look_up_running_sum(
-    bounds: pl.LazyFrame, *, events: pl.LazyFrame, keys: pl.LazyFrame, name: str
+    bounds: pl.LazyFrame,
+    *,
+    events: pl.LazyFrame,
+    keys: pl.LazyFrame,
+    name: str,
+    windows: RollingWindows,
 ) -> pl.LazyFrame:
     """Return ``keys`` with ``name``: the running sum of ``_d`` up to their window.
 
-    ``bounds`` holds +1/-1 steps ``_d`` at window index ``_w`` of a
-    (partnership, group); each (partnership, group) sums its own steps only.
-    Rows of ``keys`` come back in key order.
+    ``bounds`` holds +1/-1 steps ``_d`` at window index ``_w`` of a group
+    code; each group sums its own steps only. ``keys`` (``group``,
+    ``window_index``) come back in key order, with their window key
+    ``_wkey`` (the group code x :func:`engine.indicator_frames.window_radix`
+    + window index, as :func:`engine.indicator_frames.window_key_expr`).
     """
-    # Radices from the whole partition, the same for bounds and keys.
-    radix = events.select(
-        (pl.col(s.PARTNERSHIP_ID).max().cast(pl.UInt64) + 1).alias("_rp"),
-        (pl.col(GROUP).max().cast(pl.UInt64) + 1).alias("_rg"),
-        (pl.col(WINDOW_RANGE[1]).max().cast(pl.UInt64) + 1).alias("_rw"),
-    )
+    # The radix of the whole partition, the same for bounds and keys.
+    radix = events.select(window_radix(windows).alias("_rw"))
 
     def packed(window: str) -> pl.Expr:
-        pg = pl.col(s.PARTNERSHIP_ID).cast(pl.UInt64) * pl.col("_rg") + pl.col(GROUP)
-        return (pg * pl.col("_rw") + pl.col(window).cast(pl.UInt64)).alias("_k")
+        # No step lies beyond the last window (a step there would change none).
+        index = pl.col(window).cast(pl.UInt64).clip(upper_bound=pl.col("_rw") - 1)
+        return (pl.col(GROUP).cast(pl.UInt64) * pl.col("_rw") + index).alias("_k")
 
-    pg = pl.col("_k") // pl.col("_rw")
+    group = pl.col("_k") // pl.col("_rw")
     total = pl.col("_d").cum_sum()
-    # A running sum over all partnerships, minus its value where this one began.
-    before = pl.when(pg != pg.shift(1).fill_null(-1)).then(total - pl.col("_d"))
+    # A running sum over all groups, minus its value where this one began.
+    before = pl.when(group != group.shift(1).fill_null(-1)).then(total - pl.col("_d"))
     running = (
         bounds.join(radix, how="cross")
         .select(packed("_w"), "_d", "_rw")
         .sort("_k")
-        .with_columns((total - before.forward_fill()).alias(name), pg.alias("_pg"))
+        .with_columns((total - before.forward_fill()).alias(name), group.alias("_pg"))
         .filter(pl.col("_k") != pl.col("_k").shift(-1).fill_null(-1))
         .select("_k", "_pg", name)
     )
     return (
-        keys.join(radix, how="cross")
+        keys.drop(WINDOW_KEY, strict=False)
+        .join(radix, how="cross")
         .with_columns(packed(WINDOW_INDEX))
-        .with_columns(pg.alias("_pg"))
+        .with_columns(group.alias("_pg"))
         .sort("_k")
         .join_asof(
             running, on="_k", by="_pg", strategy="backward", check_sortedness=False
         )
         .with_columns(pl.col(name).fill_null(0).cast(pl.Int64))
-        .drop("_k", "_pg", "_rp", "_rg", "_rw")
+        .rename({"_k": WINDOW_KEY})
+        .drop("_pg", "_rw")
     )
 
 
@@ -402,24 +406,16 @@ def _count_distinct_actors(
     actors: pl.LazyFrame, *, events: pl.LazyFrame, windows: WindowSpec
 ) -> pl.LazyFrame:
     """Distinct (window key, actor) pairs from one sort of packed keys."""
-    names = [*KEY_COLUMNS, s.ACTOR]
+    names = [WINDOW_KEY, s.ACTOR]
     z, radices = pack_columns(names)
-    r = [pl.col(f"_r{i}") for i in range(len(names))]
+    radix = pl.col("_r1")
     changed = (pl.col("_z") != pl.col("_z").shift(1)).fill_null(value=True)
     return (
         assign_event_windows(actors, events=events, windows=windows)
-        .select(
-            z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
-        )
+        .with_columns(window_key_expr())
+        .select(z.sort().alias("_z"), radices[1].alias("_r1"))
         .filter(changed)
-        .select(
-            (pl.col("_z") // r[-1]).rle().alias("_run"),
-            *(x.first() for x in r[:-1]),
-        )
+        .select((pl.col("_z") // radix).rle().alias("_run"))
         .unnest("_run")
-        .select(
-            *unpack_columns(pl.col("value"), KEY_COLUMNS, r[:-1]),
-            pl.col("len").alias("_actors"),
-        )
-        .with_columns(_key_types(events))
+        .select(pl.col("value").alias(WINDOW_KEY), pl.col("len").alias("_actors"))
     )
