@@ -166,9 +166,8 @@ def find_invalid_rows(frame: pl.DataFrame) -> pl.DataFrame:
         ),
         (
             s.EVENT_ID,
-            pl.col(s.EVENT_ID).is_not_null()
-            & pl.col(s.EVENT_ID).is_duplicated()
-            & ~pl.col(s.EVENT_ID).is_first_distinct(),
+            # A later occurrence of an id (the first one is kept).
+            pl.col(s.EVENT_ID).is_not_null() & ~pl.col(s.EVENT_ID).is_first_distinct(),
             "duplicate event id in this input",
         ),
         (s.PARTNERSHIP_ID, pl.col(s.PARTNERSHIP_ID).is_null(), "missing"),
@@ -187,12 +186,18 @@ def find_invalid_rows(frame: pl.DataFrame) -> pl.DataFrame:
             f"a participant role is not one of {', '.join(roles)}",
         ),
     ]
-    flags = frame.select(
-        [
-            failed.fill_null(value=False).alias(str(i))
-            for i, (_, failed, _) in enumerate(checks)
-        ]
-    ).with_row_index("row")
+    names = [str(i) for i in range(len(checks))]
+    # Only the rows with a problem are unpivoted (usually none).
+    flags = (
+        frame.select(
+            [
+                failed.fill_null(value=False).alias(name)
+                for name, (_, failed, _) in zip(names, checks, strict=True)
+            ]
+        )
+        .with_row_index("row")
+        .filter(pl.any_horizontal(names))
+    )
     long = flags.unpivot(
         index="row", variable_name="check", value_name="failed"
     ).filter(pl.col("failed"))
