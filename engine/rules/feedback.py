@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["check_top_manager_feedback"]
 
 _EXEC_SEQ = "_exec_seq"
+_TOPS = "_top_organizations"
 # Messages name the partners without a top manager up to this many.
 _MAX_NAMED = 10
 
@@ -53,27 +54,28 @@ def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
 def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
     """Return execution-stage meetings where an active partner has no top manager."""
     starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ).cache()
-    # Not cached: each use reads only its columns, and caching would copy
+    # Only listed participants can be top managers (an event without any makes
+    # its own organization appear with role `other`). Their organizations are
+    # picked from the lists of every event before filtering the meetings: the
+    # list values are read in place, where filtering events first would copy
     # every meeting's participant list.
+    element = pl.element().struct.field
+    is_top = (element("role") == "top_manager") & element("organization").is_not_null()
+    is_meeting = pl.col(s.ACTIVITY) == "feedback_meeting"
+    top_orgs = pl.col(s.PARTICIPANTS).list.eval(element("organization").filter(is_top))
+    # Not cached: each use reads only its columns.
     meetings = (
-        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+        events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
+        .filter(is_meeting)
         .join(starts, on=s.PARTNERSHIP_ID, how="left")
         .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
     )
-    # Only listed participants can be top managers (an event without any makes
-    # its own organization appear with role `other`): explode, then filter on
-    # the role before building any column.
-    field = pl.col(s.PARTICIPANTS).struct.field
     tops = (
-        meetings.select(s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.PARTICIPANTS)
-        .explode(s.PARTICIPANTS)
-        .filter((field("role") == "top_manager") & field("organization").is_not_null())
-        .select(
-            s.PARTNERSHIP_ID,
-            SEQ,
-            s.TIMESTAMP,
-            field("organization").alias(s.ORGANIZATION),
+        meetings.select(
+            s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, pl.col(_TOPS).alias(s.ORGANIZATION)
         )
+        .explode(s.ORGANIZATION)
+        .drop_nulls(s.ORGANIZATION)
         .cache()
     )
     # Counts first (partnerships may have hundreds of partners); names only
