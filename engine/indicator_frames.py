@@ -38,7 +38,6 @@ __all__ = [
     "KEY",
     "KEY_COLUMNS",
     "PARTNERSHIP_NAME",
-    "PARTNER_ACTORS",
     "PARTNER_ORGS",
     "TOP_MANAGER_ORGS",
     "WINDOW_BASE",
@@ -50,10 +49,12 @@ __all__ = [
     "base_columns",
     "encode_window_keys",
     "explode_event_list",
+    "explode_partner_actors",
     "find_partner_intervals",
     "pack_columns",
     "prepare_indicator_events",
     "select_membership_columns",
+    "top_manager_orgs_expr",
     "unpack_columns",
     "window_key_expr",
     "window_radix",
@@ -65,7 +66,6 @@ EVENT_KEY = "_event"
 KEY = (s.PARTNERSHIP_ID, GROUP, WINDOW_INDEX)
 KEY_COLUMNS = list(KEY)
 PARTNER_ORGS = "_orgs"
-PARTNER_ACTORS = "_actors_list"
 TOP_MANAGER_ORGS = "_tm_orgs"
 WINDOW_RANGE = ("_lo", "_hi")
 PARTNERSHIP_NAME = "_partnership_name"
@@ -175,47 +175,93 @@ def base_columns(frame: pl.LazyFrame) -> list[str]:
     return [WINDOW_BASE] if WINDOW_BASE in frame.collect_schema().names() else []
 
 
-def _participation_lists() -> list[pl.Expr]:
-    """Per event: distinct partner orgs, their actors, and orgs with a top manager.
-
-    The actors may repeat within an event (they are counted distinct per window).
-
-    Deduplicated inside each event's list (vectorized), so that a workshop of
-    50 people from 3 organizations becomes 3 rows, not 50, when exploded.
-    """
-    own = pl.concat_list(
+def _own_appearance() -> pl.Expr:
+    """Return the event's own organization and actor, role ``other`` (a one-item list)."""
+    return pl.concat_list(
         pl.struct(
             pl.col(s.ACTOR).alias("actor"),
             pl.col(s.ORGANIZATION).alias("organization"),
             pl.lit("other", pl.String).alias("role"),
         )
     )
+
+
+def _has_participants() -> pl.Expr:
+    return pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0
+
+
+def _distinct_orgs(keep: pl.Expr) -> pl.Expr:
+    """Per event: the distinct organizations of its appearances where ``keep`` holds.
+
+    An event without participants appears through its own organization in
+    role ``other`` (DOMAIN.md partner semantics, shared with
+    :mod:`engine.partners`).
+    """
     appearing = (
-        pl.when(pl.col(s.PARTICIPANTS).list.len().fill_null(0) > 0)
+        pl.when(_has_participants())
         .then(pl.col(s.PARTICIPANTS))
-        .otherwise(own)
+        .otherwise(_own_appearance())
     )
-    role = pl.element().struct.field("role").fill_null("other")
     org = pl.element().struct.field("organization")
-    actor = pl.element().struct.field("actor")
-    partner = role.is_in(sorted(s.THIRD_PARTY_ROLES)).not_() & org.is_not_null()
-
-    def distinct(keep: pl.Expr, field: pl.Expr) -> pl.Expr:
-        return appearing.list.eval(
-            pl.element().filter(keep).struct.field(field.meta.output_name()).unique()
-        )
-
-    # Actors are only ever counted distinct per window: no per-event unique.
-    actors = appearing.list.eval(
-        pl.element().filter(partner & actor.is_not_null()).struct.field("actor")
+    return appearing.list.eval(
+        pl.element()
+        .filter(keep & org.is_not_null())
+        .struct.field("organization")
+        .unique()
     )
-    return [
-        distinct(partner, org).alias(PARTNER_ORGS),
-        actors.alias(PARTNER_ACTORS),
-        distinct((role == "top_manager") & org.is_not_null(), org).alias(
-            TOP_MANAGER_ORGS
-        ),
-    ]
+
+
+def _partner_role() -> pl.Expr:
+    role = pl.element().struct.field("role").fill_null("other")
+    return role.is_in(sorted(s.THIRD_PARTY_ROLES)).not_()
+
+
+def _participation_lists() -> list[pl.Expr]:
+    """Per event: its distinct partner organizations.
+
+    Deduplicated inside each event's list (vectorized), so that a workshop of
+    50 people from 3 organizations becomes 3 rows, not 50, when exploded.
+    """
+    return [_distinct_orgs(_partner_role()).alias(PARTNER_ORGS)]
+
+
+def top_manager_orgs_expr() -> pl.Expr:
+    """Per event: the distinct organizations with a participant in role ``top_manager``."""
+    role = pl.element().struct.field("role").fill_null("other")
+    return _distinct_orgs(role == "top_manager").alias(TOP_MANAGER_ORGS)
+
+
+def explode_partner_actors(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return one row per (event, partner-role participant with an actor).
+
+    ``events`` carry ``participants``, ``org:resource`` and ``organization``;
+    their other columns are kept, and ``org:resource`` becomes the actor.
+    The actors may repeat within an event (they are counted distinct per
+    window). One flat explode of the participants, filtered as a column,
+    rather than a filter inside each event's list. An event without
+    participants appears through its own actor and organization (role
+    ``other``).
+    """
+    field = pl.col(s.PARTICIPANTS).struct.field
+    own_columns = [s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS]
+    keys = [c for c in events.collect_schema().names() if c not in own_columns]
+    listed = (
+        events.filter(_has_participants())
+        .select(*keys, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)
+        .filter(
+            field("role").fill_null("other").is_in(sorted(s.THIRD_PARTY_ROLES)).not_()
+            & field("organization").is_not_null()
+            & field("actor").is_not_null()
+        )
+        .select(*keys, field("actor").alias(s.ACTOR))
+    )
+    own = events.filter(
+        _has_participants().not_()
+        & pl.col(s.ORGANIZATION).is_not_null()
+        & pl.col(s.ACTOR).is_not_null()
+    ).select(*keys, s.ACTOR)
+    return pl.concat([listed, own])
 
 
 def add_window_ranges(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:

@@ -50,7 +50,6 @@ from engine.indicator_frames import (
     GROUP_NAME,
     PARTNER_ORGS,
     PARTNERSHIP_NAME,
-    TOP_MANAGER_ORGS,
     WINDOW_BASE,
     WINDOW_KEY,
     add_window_base,
@@ -62,6 +61,7 @@ from engine.indicator_frames import (
     find_partner_intervals,
     prepare_indicator_events,
     select_membership_columns,
+    top_manager_orgs_expr,
     window_key_expr,
     window_radix,
     window_range_columns,
@@ -346,7 +346,7 @@ def compute_top_manager_feedback(
         s.TIMESTAMP,
         *base_columns(events),
         *window_range_columns(events),
-        pl.col(TOP_MANAGER_ORGS).list.len().cast(pl.Int64).alias("_present"),
+        top_manager_orgs_expr().list.len().cast(pl.Int64).alias("_present"),
     )
     rows = _share_of_partners(
         events, per_event, windows=windows, grouped=grouped, intervals=intervals

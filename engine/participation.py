@@ -15,14 +15,15 @@ import polars as pl
 
 from engine import schema as s
 from engine.indicator_frames import (
+    EVENT_KEY,
     GROUP,
-    PARTNER_ACTORS,
     PARTNER_ORGS,
     WINDOW_BASE,
     WINDOW_KEY,
     WINDOW_RANGE,
     assign_event_windows,
-    explode_event_list,
+    base_columns,
+    explode_partner_actors,
     find_partner_intervals,
     pack_columns,
     unpack_columns,
@@ -230,8 +231,17 @@ def _count_participations(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.La
     packed into one integer, sorted and run-length encoded: one sort of a
     single column instead of a hash group-by over millions of keys.
     """
-    rows = explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION).with_columns(
-        organization_code(pl.col(s.ORGANIZATION))
+    # Only the columns that give the windows go through the explode.
+    rows = (
+        events.select(
+            EVENT_KEY,
+            *base_columns(events),
+            *window_range_columns(events),
+            pl.col(PARTNER_ORGS).alias(s.ORGANIZATION),
+        )
+        .explode(s.ORGANIZATION)
+        .filter(pl.col(s.ORGANIZATION).is_not_null())
+        .with_columns(organization_code(pl.col(s.ORGANIZATION)))
     )
     names = [WINDOW_KEY, s.ORGANIZATION]
     z, radices = pack_columns(names)
@@ -315,12 +325,15 @@ def count_window_actors(
     ``keys`` carry ``group`` and ``window_index``; a group code names one
     group of one partnership (:func:`engine.indicator_frames.encode_window_keys`).
     """
-    actors = explode_event_list(events, PARTNER_ACTORS, s.ACTOR).with_columns(
-        pl.col(s.ACTOR).cast(pl.Categorical).to_physical()
-    )
-    if not (isinstance(windows, RollingWindows) and window_range_columns(events)):
-        return _count_distinct_actors(actors, events=events, windows=windows)
     lo, hi = WINDOW_RANGE
+    if not isinstance(windows, RollingWindows) or not window_range_columns(events):
+        return _count_distinct_actors(
+            _partner_actor_codes(events, [EVENT_KEY, *base_columns(events)]),
+            events=events,
+            windows=windows,
+        )
+    # Only the columns the islands read go through the explode.
+    actors = _partner_actor_codes(events, [GROUP, lo, hi])
     names = [GROUP, s.ACTOR, lo, hi]
     z, radices = pack_columns(names)
     r = [pl.col(f"_r{i}") for i in range(len(names))]
@@ -349,6 +362,13 @@ def count_window_actors(
     return _look_up_running_sum(
         bounds, events=events, keys=keys, name="_actors", windows=windows
     ).select(WINDOW_KEY, "_actors")
+
+
+def _partner_actor_codes(events: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    """Return ``columns`` of ``events`` per partner actor appearance, actor coded."""
+    return explode_partner_actors(
+        events.select(*columns, s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS)
+    ).with_columns(pl.col(s.ACTOR).cast(pl.Categorical).to_physical())
 
 
 def _look_up_running_sum(
