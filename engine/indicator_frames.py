@@ -222,7 +222,9 @@ def _participation_lists() -> list[pl.Expr]:
     Deduplicated inside each event's list (vectorized), so that a workshop of
     50 people from 3 organizations becomes 3 rows, not 50, when exploded.
     """
-    return [_distinct_orgs(_partner_role()).alias(PARTNER_ORGS)]
+    # Categorical: every later group-by, count or code of them reads u32s.
+    orgs = _distinct_orgs(_partner_role()).list.eval(pl.element().cast(pl.Categorical))
+    return [orgs.alias(PARTNER_ORGS)]
 
 
 def top_manager_orgs_expr() -> pl.Expr:
@@ -356,7 +358,7 @@ def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
             s.PARTNERSHIP_ID,
             pl.lit("", pl.String).alias(s.ACTIVITY),
             s.TIMESTAMP,
-            s.ORGANIZATION,
+            pl.col(s.ORGANIZATION).cast(pl.String),
             pl.lit(None, schema[s.ACTOR]).alias(s.ACTOR),
             pl.lit([], schema[s.PARTICIPANTS]).alias(s.PARTICIPANTS),
         )
