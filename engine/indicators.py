@@ -558,16 +558,16 @@ def compute_indicators(
     # One subplan shared by the kernels (polars eliminates the common subplan).
     intervals = partner_intervals(select_membership_columns(events))
     grouped = by is not None
-    out = _build_group_grid(events, windows=windows)
-    # One u64 window key: joins and the sort hash or compare one column.
+    # One u64 window key: joins hash one column; the grid is sorted by it
+    # while it is narrow, and the joins keep its order.
+    out = _build_group_grid(events, windows=windows).sort(WINDOW_KEY)
     for part in [
         *_collect_kernels(
             events, windows=windows, grouped=grouped, intervals=intervals
         ),
         compute_commitment(events, windows=windows),
     ]:
-        out = out.join(part, on=WINDOW_KEY, how="left")
-    out = out.sort(WINDOW_KEY)
+        out = out.join(part, on=WINDOW_KEY, how="left", maintain_order="left")
     has_events = pl.col("_events").fill_null(0) > 0
     group_name = by or "workstream"
     result = (

@@ -337,25 +337,31 @@ def count_window_actors(
     names = [GROUP, s.ACTOR, lo, hi]
     z, radices = pack_columns(names)
     r = [pl.col(f"_r{i}") for i in range(len(names))]
-    actor = pl.col("_z") // (r[2] * r[3])
+    actor = pl.col("_actor")
     previous_hi = pl.when(actor == actor.shift(1)).then(pl.col(hi).shift(1))
     new_island = previous_hi.is_null() | (pl.col(lo) > previous_hi)
+    # Unpacked only as far as the islands need; the group for bounds only.
     rows = (
         actors.filter(pl.col(lo) < pl.col(hi))
         .select(
             z.sort().alias("_z"), *(x.alias(f"_r{i}") for i, x in enumerate(radices))
         )
-        .with_columns(unpack_columns(pl.col("_z"), names, r))
+        .with_columns(
+            (pl.col("_z") // (r[2] * r[3])).alias("_actor"),
+            (pl.col("_z") // r[3] % r[2]).alias(lo),
+            (pl.col("_z") % r[3]).alias(hi),
+        )
         .with_columns(new_island.alias("_new"))
         .with_columns(pl.col("_new").shift(-1).fill_null(value=True).alias("_last"))
     )
+    group = (pl.col("_actor") // r[1]).alias(GROUP)
     bounds = pl.concat(
         [
             rows.filter("_new").select(
-                GROUP, pl.col(lo).alias("_w"), pl.lit(1).alias("_d")
+                group, pl.col(lo).alias("_w"), pl.lit(1).alias("_d")
             ),
             rows.filter("_last").select(
-                GROUP, pl.col(hi).alias("_w"), pl.lit(-1).alias("_d")
+                group, pl.col(hi).alias("_w"), pl.lit(-1).alias("_d")
             ),
         ]
     )
