@@ -328,3 +328,61 @@ def test_partitions_give_the_same_result():
     whole = compute_indicators(frame, windows=ROLLING, by="workstream")
     parts = compute_indicators(frame, windows=ROLLING, by="workstream", partitions=3)
     assert parts.equals(whole)
+
+
+def _active_at(rows, org, t):
+    """Partner semantics (DOMAIN.md): rows are (day, kind, org) of one partnership."""
+    first = min((d for d, _, o in rows if o == org), default=None)
+    joins = [d for d, k, o in rows if k == "joined" and o == org and d <= t]
+    leaves = [d for d, k, o in rows if k == "left" and o == org and d <= t]
+    entered = (first is not None and first <= t) or bool(joins)
+    gone = bool(leaves) and (not joins or max(leaves) > max(joins))
+    return entered and not gone
+
+
+def _equality_oracle(rows, start, end):
+    inside = [o for d, _, o in rows if start <= d < end]
+    if not inside:
+        return None
+    orgs = {o for _, _, o in rows}
+    times = [start, *(d for d, _, _ in rows if start <= d < end)]
+    active = {o for o in orgs if any(_active_at(rows, o, t) for t in times)}
+    counts = [inside.count(o) for o in sorted(set(inside))]
+    zeros = len(active | set(inside)) - len(counts)
+    gini = _gini_oracle([*counts, *([0] * zeros)])
+    return None if gini is None else 1 - gini
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from("pq"),
+            st.integers(0, 120),
+            st.sampled_from(["meet", "meet", "joined", "left"]),
+            st.sampled_from("XYZ"),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_participation_equality_with_members_leaving_matches_brute_force(rows):
+    # Two partnerships sharing organization names; members leave and rejoin.
+    log = [
+        ev(i + 1, "explore_expectations", day, (("a", org, "manager"),), pid=pid)
+        if kind == "meet"
+        else ev(i + 1, f"member_{kind}", day, pid=pid, org=org)
+        for i, (pid, day, kind, org) in enumerate(rows)
+    ]
+    spec = RollingWindows(timedelta(days=30), timedelta(days=20))
+    got = compute_indicators(new_events_to_frame(log), windows=spec)
+    for pid in sorted({r[0] for r in rows}):
+        mine = [(d, k, o) for p, d, k, o in rows if p == pid]
+        first = min(d for d, _, _ in mine)
+        count = (max(d for d, _, _ in mine) - first) // 20 + 1
+        expected = [
+            _equality_oracle(mine, first + k * 20, first + k * 20 + 30)
+            for k in range(count)
+        ]
+        values = got.filter(pl.col("partnership_id") == pid)["participation_equality"]
+        assert values.to_list() == pytest.approx(expected)
