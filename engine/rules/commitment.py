@@ -120,15 +120,16 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
 
     The appearances of :func:`engine.partners.explode_appearances`, specialized:
     every participant of every event passes through here, so only the integer
-    window key travels with the exploded participants, and no column is
-    rebuilt with when/then.
+    window key travels with the exploded participants, and the partner-role
+    actors are not filtered but nulled (filtering copies every row; the
+    count skips nulls).
     """
     field = pl.col(s.PARTICIPANTS).struct.field
-    listed = (
-        keyed.select(_KEY, s.PARTICIPANTS)
-        .explode(s.PARTICIPANTS)  # empty lists vanish: they are `own` below
-        .filter(field("organization").is_not_null() & field("actor").is_not_null())
+    listed = keyed.select(_KEY, s.PARTICIPANTS).explode(
+        s.PARTICIPANTS  # empty lists vanish: they are `own` below
     )  # not cached: streamed twice costs less than holding every participant
+    named = field("organization").is_not_null() & field("actor").is_not_null()
+    # A null role is neither: such participants are not counted.
     third_party = field("role").is_in(sorted(s.THIRD_PARTY_ROLES))
     own = keyed.filter(
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
@@ -142,7 +143,7 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         _partnership_code(), pl.col(s.ORGANIZATION).cast(pl.String)
     ).unique()
     third = (
-        listed.filter(third_party)
+        listed.filter(named & third_party)
         .select(
             _KEY,
             (pl.col(_KEY) // _SHIFT).alias(_PID),
@@ -153,14 +154,17 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     )
     counted = pl.concat(
         [
-            listed.filter(third_party.not_()).select(
-                _KEY, field("actor").alias(s.ACTOR)
+            listed.select(
+                _KEY,
+                pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR),
             ),
             own.select(_KEY, s.ACTOR),
             third.select(_KEY, s.ACTOR),
         ]
     )
-    return counted.group_by(_KEY).agg(pl.col(s.ACTOR).n_unique().alias("_actors"))
+    return counted.group_by(_KEY).agg(
+        pl.col(s.ACTOR).drop_nulls().n_unique().alias("_actors")
+    )
 
 
 def _participation_drops(
