@@ -351,7 +351,11 @@ def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
     """
     schema = events.collect_schema()
     first = (
-        explode_event_list(events, PARTNER_ORGS, s.ORGANIZATION)
+        events.select(
+            s.PARTNERSHIP_ID, s.TIMESTAMP, pl.col(PARTNER_ORGS).alias(s.ORGANIZATION)
+        )
+        .explode(s.ORGANIZATION)
+        .filter(pl.col(s.ORGANIZATION).is_not_null())
         .group_by(s.PARTNERSHIP_ID, s.ORGANIZATION)
         .agg(pl.col(s.TIMESTAMP).min())
         .select(
@@ -373,7 +377,8 @@ def select_membership_columns(events: pl.LazyFrame) -> pl.LazyFrame:
         s.ACTOR,
         s.PARTICIPANTS,
     )
-    return pl.concat([first, membership], how="vertical_relaxed")
+    # Cached: partner_intervals reads it twice, and polars would not share it.
+    return pl.concat([first, membership], how="vertical_relaxed").cache()
 
 
 def pack_columns(names: Sequence[str]) -> tuple[pl.Expr, list[pl.Expr]]:
