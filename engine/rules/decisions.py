@@ -57,7 +57,8 @@ def check_exclusive_decisions(
     ).cache()
     known = intervals if intervals is not None else partner_intervals(events)
     # Counts, not one row per active partner: partnerships may have hundreds.
-    taken = (
+    # The names of the partners present are listed for firing decisions only.
+    present = (
         filter_active_partners(
             known,
             explode_partner_organizations(
@@ -66,23 +67,36 @@ def check_exclusive_decisions(
                 )
             ),
         )
-        .group_by(SEQ)
-        .agg(pl.col(s.ORGANIZATION).unique().sort().alias("_taken"))
+        .select(SEQ, s.ORGANIZATION)
+        .cache()
     )
     n_active = pl.col(ACTIVE_PARTNER_COUNT)
-    n_taken = pl.col("_taken").list.len()
+    n_taken = pl.col("_n_taken")
     firing = (
         count_active_partners(
             known, decisions.select(SEQ, s.PARTNERSHIP_ID, s.TIMESTAMP)
         )
         .select(SEQ, ACTIVE_PARTNER_COUNT)
-        .join(taken, on=SEQ, how="left")
-        .with_columns(pl.col("_taken").fill_null(pl.lit([], pl.List(pl.String))))
+        .join(
+            present.group_by(SEQ).agg(
+                pl.col(s.ORGANIZATION).n_unique().alias("_n_taken")
+            ),
+            on=SEQ,
+            how="left",
+        )
+        .with_columns(n_taken.fill_null(0))
         .filter(
             (n_active >= thresholds.exclusive_min_orgs)
             & (n_taken < thresholds.exclusive_share * n_active)
         )
+        .cache()
     )
+    taken = (
+        present.join(firing.select(SEQ), on=SEQ, how="semi")
+        .group_by(SEQ)
+        .agg(pl.col(s.ORGANIZATION).unique().sort().alias("_taken"))
+    )
+    firing = firing.join(taken, on=SEQ, how="left")
     found = firing.join(
         decisions.select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY),
         on=SEQ,
