@@ -144,32 +144,29 @@ def _count_active_in_rolling(
 
 
 def _inactive_participants(
-    counts: pl.LazyFrame, windows_active: pl.LazyFrame, intervals: pl.LazyFrame
+    counts: pl.LazyFrame,
+    windows_active: pl.LazyFrame,
+    intervals: pl.LazyFrame,
+    *,
+    leavers: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """Per window key, organizations that took part but were not active in it.
 
-    ``counts`` name organizations by code (:func:`organization_code`).
+    ``counts`` name organizations by code (:func:`organization_code`);
+    ``leavers`` are the (partnership, organization code) pairs with a
+    ``member_left``.
     """
     intervals = intervals.with_columns(organization_code(pl.col(s.ORGANIZATION)))
     overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
         pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
     )
-    # An organization active without a break since it first took part cannot
-    # take part while inactive: only the others need the interval check.
+    # An organization that never left is active from its first appearance
+    # (or an earlier join) on, so it cannot take part while inactive: only
+    # the leavers need the interval check. (A single open interval is not
+    # enough: one that left at or before it first took part and rejoined
+    # later has one, starting after that participation.)
     org = [s.PARTNERSHIP_ID, s.ORGANIZATION]
-    spells = intervals.group_by(org).agg(
-        pl.len().alias("_intervals"),
-        pl.col(ACTIVE_UNTIL).null_count(),
-        pl.col(ACTIVE_FROM).null_count().alias("_never"),
-    )
-    steady = (
-        (pl.col("_intervals") == 1)
-        & (pl.col(ACTIVE_UNTIL) == 1)
-        & (pl.col("_never") == 0)
-    )
-    # Every (partnership, org) taking part has intervals (both come from the
-    # same partner lists): rows of other organizations are steady anyway.
-    unsteady = spells.filter(steady.not_())
+    unsteady = leavers
     suspects = (
         counts.select(WINDOW_KEY, s.ORGANIZATION)
         .join(unsteady.select(s.ORGANIZATION).unique(), on=s.ORGANIZATION, how="semi")
@@ -212,7 +209,17 @@ def compute_participation_equality(
         windows_active = _active_in_windows(
             events, windows=windows, intervals=intervals
         )
-        inactive = _inactive_participants(counts, windows_active, intervals)
+        leavers = (
+            events.filter(
+                (pl.col(s.ACTIVITY) == "member_left")
+                & pl.col(s.ORGANIZATION).is_not_null()
+            )
+            .select(s.PARTNERSHIP_ID, organization_code(pl.col(s.ORGANIZATION)))
+            .unique()
+        )
+        inactive = _inactive_participants(
+            counts, windows_active, intervals, leavers=leavers
+        )
         population = (
             windows_active.select(WINDOW_KEY, PARTNERS)
             .join(inactive, on=WINDOW_KEY, how="left")
