@@ -31,7 +31,7 @@ from engine.indicator_frames import (
     window_radix,
     window_range_columns,
 )
-from engine.membership import PARTNERS, count_active_partners_in_windows
+from engine.membership import PARTNERS
 from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL
 from engine.windows import (
     WINDOW_END,
@@ -101,7 +101,29 @@ def _active_in_windows(
         return _count_active_in_rolling(
             intervals, keys=keys, events=events, windows=windows
         ).select(columns)
-    return count_active_partners_in_windows(intervals, keys).select(columns)
+    return _count_active_in_periods(intervals, keys=keys).select(columns)
+
+
+def _count_active_in_periods(
+    intervals: pl.LazyFrame, *, keys: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Distinct partners active at some time in each window (few windows each).
+
+    An organization that leaves and rejoins within a window counts once.
+    """
+    overlap = (pl.col(ACTIVE_FROM) < pl.col(WINDOW_END)) & (
+        pl.col(ACTIVE_UNTIL).is_null() | (pl.col(ACTIVE_UNTIL) > pl.col(WINDOW_START))
+    )
+    counts = (
+        keys.select(s.PARTNERSHIP_ID, WINDOW_KEY, WINDOW_START, WINDOW_END)
+        .join(intervals.filter(pl.col(ACTIVE_FROM).is_not_null()), on=s.PARTNERSHIP_ID)
+        .filter(overlap)
+        .group_by(WINDOW_KEY)
+        .agg(pl.col(s.ORGANIZATION).n_unique().alias(PARTNERS))
+    )
+    return keys.join(counts, on=WINDOW_KEY, how="left").with_columns(
+        pl.col(PARTNERS).fill_null(0).cast(pl.Int64)
+    )
 
 
 def _count_active_in_rolling(
@@ -128,13 +150,27 @@ def _count_active_in_rolling(
     )
     step = windows.step // timedelta(microseconds=1)
     until = (pl.col(ACTIVE_UNTIL) - pl.col("_first")).dt.total_microseconds()
+    # An organization counts once: its intervals' window ranges merge into
+    # islands (it may leave and rejoin within one window).
+    a, b = pl.col("_a"), pl.col("_b")
+    org = [GROUP, s.ORGANIZATION]
+    same = pl.all_horizontal(pl.col(c) == pl.col(c).shift(1) for c in org)
+    previous_b = pl.when(same).then(b.shift(1))
+    ranges = (
+        began.select(
+            *org,
+            lo.alias("_a"),
+            ((until + step - 1) // step).alias("_b"),
+        )
+        .sort(*org, "_a", "_b", nulls_last=True)
+        .with_columns((previous_b.is_null() | (a > previous_b)).alias("_new"))
+        .with_columns(pl.col("_new").shift(-1).fill_null(value=True).alias("_last"))
+    )
     bounds = pl.concat(
         [
-            began.select(GROUP, lo.alias("_w"), pl.lit(1).alias("_d")),
-            began.filter(pl.col(ACTIVE_UNTIL).is_not_null()).select(
-                GROUP,
-                ((until + step - 1) // step).alias("_w"),
-                pl.lit(-1).alias("_d"),
+            ranges.filter("_new").select(GROUP, a.alias("_w"), pl.lit(1).alias("_d")),
+            ranges.filter(pl.col("_last") & b.is_not_null()).select(
+                GROUP, b.alias("_w"), pl.lit(-1).alias("_d")
             ),
         ]
     )
