@@ -41,19 +41,49 @@ _MAX_NAMED = 10
 
 
 def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Return each partnership's first ``start_action``: its seq, id and time."""
+    """Return each partnership's first execution-stage event: its seq, id and time.
+
+    Execution begins with the first event whose phase (recorded, else inferred
+    from a canonical activity: ``start_action``, ``report_progress``) is
+    ``execution``.
+    """
     return (
         keep_first_events(
-            events.filter(pl.col(s.ACTIVITY) == "start_action"), by=[s.PARTNERSHIP_ID]
+            events.filter(pl.col(s.PHASE) == "execution"), by=[s.PARTNERSHIP_ID]
         )
-        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
+        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY)
         .rename({SEQ: _EXEC_SEQ})
+    )
+
+
+def _stage_in_force(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
+    """Return ``points`` with ``_stage``: the lifecycle stage in force at each.
+
+    The stage of an event is its phase; an event without one (any-stage
+    activities such as ``feedback_meeting``) is in the stage of the last event
+    before it that has one (DOMAIN.md; :func:`engine.phases.assign_stages`).
+    """
+    staged = (
+        events.filter(pl.col(s.PHASE).is_not_null())
+        .select(
+            s.PARTNERSHIP_ID,
+            pl.col(SEQ).alias("_staged_seq"),
+            pl.col(s.PHASE).alias("_stage"),
+        )
+        .sort("_staged_seq")
+    )
+    return points.sort(SEQ).join_asof(
+        staged,
+        left_on=SEQ,
+        right_on="_staged_seq",
+        by=s.PARTNERSHIP_ID,
+        strategy="backward",
+        check_sortedness=False,
     )
 
 
 def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
     """Return execution-stage meetings where an active partner has no top manager."""
-    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ).cache()
     # Only listed participants can be top managers (an event without any makes
     # its own organization appear with role `other`). Their organizations are
     # picked from the lists of every event before filtering the meetings: the
@@ -64,12 +94,10 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     is_meeting = pl.col(s.ACTIVITY) == "feedback_meeting"
     top_orgs = pl.col(s.PARTICIPANTS).list.eval(element("organization").filter(is_top))
     # Not cached: each use reads only its columns.
-    meetings = (
-        events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
-        .filter(is_meeting)
-        .join(starts, on=s.PARTNERSHIP_ID, how="left")
-        .filter((pl.col(s.PHASE) == "execution") | (pl.col(SEQ) > pl.col(_EXEC_SEQ)))
-    )
+    candidates = events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
+    meetings = _stage_in_force(
+        events, candidates.filter(is_meeting).drop(s.PARTICIPANTS)
+    ).filter(pl.col("_stage") == "execution")
     tops = (
         meetings.select(
             s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, pl.col(_TOPS).alias(s.ORGANIZATION)
@@ -131,7 +159,14 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
         events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
         .join(starts.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
-        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY)
+        .select(
+            s.PARTNERSHIP_ID,
+            SEQ,
+            s.EVENT_ID,
+            s.TIMESTAMP,
+            s.ACTIVITY,
+            pl.lit(value=False).alias("_opens"),
+        )
     )
     points = pl.concat(
         [
@@ -140,7 +175,8 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
                 pl.col(_EXEC_SEQ).alias(SEQ),
                 s.EVENT_ID,
                 s.TIMESTAMP,
-                pl.lit("start_action").alias(s.ACTIVITY),
+                s.ACTIVITY,
+                pl.lit(value=True).alias("_opens"),
             ),
             meetings,
         ]
@@ -165,9 +201,11 @@ def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.La
     )
     gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
     opener = (
-        pl.when(pl.col(s.ACTIVITY) == "start_action")
+        pl.when(~pl.col("_opens"))
+        .then(pl.lit("the feedback meeting"))
+        .when(pl.col(s.ACTIVITY) == "start_action")
         .then(pl.lit("the first pilot"))
-        .otherwise(pl.lit("the feedback meeting"))
+        .otherwise(pl.format("execution began ({})", s.ACTIVITY))
     )
     return (
         points.sort(s.PARTNERSHIP_ID, SEQ)
@@ -197,12 +235,12 @@ def check_top_manager_feedback(
 ) -> pl.LazyFrame:
     """Return the ``missing_top_manager_feedback`` deviations (docs/rules.md).
 
-    (a) An execution-stage ``feedback_meeting`` (phase ``execution``, or after the
-    partnership's first ``start_action``) where some active partner organization
-    has no participant with role ``top_manager``. (b) From the first
-    ``start_action`` on, a gap of more than ``feedback_gap_days`` between the
-    execution start, the feedback meetings and the partnership's last event
-    (by ``as_of``).
+    (a) An execution-stage ``feedback_meeting`` (its phase ``execution``, else
+    the stage in force: the phase of the last event before it that has one)
+    where some active partner organization has no participant with role
+    ``top_manager``. (b) From the first execution-stage event on, a gap of more
+    than ``feedback_gap_days`` between the execution start, the feedback
+    meetings and the partnership's last event (by ``as_of``).
 
     Parameters
     ----------

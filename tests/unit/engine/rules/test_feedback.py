@@ -109,3 +109,40 @@ def test_many_missing_partners_are_counted_not_listed():
     ]
     (row,) = _missing(rows)
     assert row[2].endswith("had no top manager from 13 of 14 active partners")
+
+
+def test_execution_entered_without_a_pilot_still_needs_top_managers():
+    # DOMAIN.md's stage inference: report_progress is an execution step, so the
+    # meeting after it is in the execution stage (no start_action needed).
+    rows = [
+        {"id": "i", "act": "initiate_partnership", "day": 0, "parts": team("A", "B")},
+        {"id": "g", "act": "sign_agreement", "day": 10, "parts": team("A", "B")},
+        {"id": "r", "act": "report_progress", "day": 20, "parts": team("A")},
+        _meeting("m", 30, team("A", "B")),
+    ]
+    assert [r[1] for r in _missing(rows)] == [["m"]]
+
+
+def test_a_meeting_recorded_in_renegotiation_is_not_an_execution_meeting():
+    rows = [
+        _start(0),
+        {"id": "n", "act": "negotiate_terms", "day": 5, "parts": team("A", "B")},
+        _meeting("m", 10, team("A", "B")),
+        _meeting("x", 20, team("A", "B"), phase="negotiation"),
+    ]
+    assert _missing(rows) == []
+
+
+def test_a_gap_opened_by_another_execution_step_names_it():
+    rows = [
+        {"id": "r", "act": "report_progress", "day": 0, "parts": team("A", "B")},
+        _meeting("m", 200, TOP),
+    ]
+    assert _missing(rows) == [
+        (
+            day(180),
+            ["r"],
+            "No feedback meeting for 200 days after execution began (report_progress) "
+            "on 2020-01-01 (limit 180)",
+        )
+    ]

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.rules import RuleThresholds, detect_deviations
+from engine.schema import ACTIVITY_STAGE
 from tests.unit.engine.rules.conftest import build_log, day
 
 T = RuleThresholds(
@@ -168,7 +169,11 @@ def oracle_hidden(rows, as_of):
 
 
 def oracle_feedback_gaps(rows, as_of):
-    start = _first(rows, lambda r: r["act"] == "start_action")
+    # execution begins with the first execution-phase event (start_action,
+    # report_progress, or any event recorded with phase execution)
+    start = _first(
+        rows, lambda r: (r.get("phase") or ACTIVITY_STAGE.get(r["act"])) == "execution"
+    )
     if start is None:
         return []
     order = _ordered(rows)
