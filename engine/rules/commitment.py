@@ -195,9 +195,11 @@ def _participation_drops(
         .with_columns(previous.alias("_previous"))
         .filter(
             (pl.col("_previous") >= thresholds.commitment_min_actors)
+            # "Falling by 30%": a fall of at least that share (10 -> 7 fires);
+            # the tolerance keeps 0.3 x 10 from missing by a rounding error.
             & (
-                pl.col("_actors")
-                < (1 - thresholds.commitment_drop) * pl.col("_previous")
+                pl.col("_previous") - pl.col("_actors")
+                >= thresholds.commitment_drop * pl.col("_previous") - 1e-9
             )
         )
         .cache()
@@ -239,8 +241,8 @@ def check_commitment_loss(
     members have left than joined. (b) Per tumbling window of
     ``commitment_window_days`` from the partnership's first event (complete by
     ``as_of``, starting at or before its last event, holding at least one event):
-    the distinct participant actors of partner organizations fall below
-    (1 - ``commitment_drop``) x those of the previous window that held events,
+    the distinct participant actors of partner organizations fall by at least
+    ``commitment_drop`` from those of the previous window that held events,
     which had at least ``commitment_min_actors``.
 
     Parameters

@@ -231,7 +231,11 @@ def _commitment_loss(pt):
             for p in e["participants"]
             if p["organization"] in pt.partners
         }
-        if counts and counts[-1] >= 3 and len(actors) < 0.7 * counts[-1]:
+        if (
+            counts
+            and counts[-1] >= 3
+            and counts[-1] - len(actors) >= 0.3 * counts[-1] - 1e-9
+        ):
             out.append([e["id"] for e in inside[:20]])
         counts.append(len(actors))
         i += 1

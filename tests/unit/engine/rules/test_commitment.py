@@ -42,8 +42,11 @@ def _meeting(eid: str, day_: float, n: int) -> dict:
     return {"id": eid, "act": "report_progress", "day": day_, "parts": parts}
 
 
-def test_drop_to_exactly_seventy_percent_does_not_fire():
+def test_a_fall_of_exactly_thirty_percent_fires_and_less_does_not():
+    # DOMAIN.md: "active participants falling by 30%": 10 -> 7 is such a fall.
     rows = [_meeting("w0", 0, 10), _meeting("w1", 90, 7), _meeting("w2", 180, 7)]
+    assert [r[:2] for r in _loss(rows)] == [(day(90), ["w1"])]
+    rows = [_meeting("w0", 0, 10), _meeting("w1", 90, 8), _meeting("w2", 180, 8)]
     assert _loss(rows) == []
 
 

@@ -204,7 +204,7 @@ def oracle_windows(rows, as_of):
         if (
             previous is not None
             and previous >= T.commitment_min_actors
-            and len(actors) < 0.7 * previous
+            and previous - len(actors) >= 0.3 * previous - 1e-9
         ):
             out.append((lo, tuple(r["id"] for r in inside[:20])))
         previous, k = len(actors), k + 1
