@@ -16,7 +16,7 @@ as 0):
   partner org took part in (active orgs that took part in none count as 0);
 * ``transparency``: mean of the available parts: share of ``share_information``
   with audience ``all``, share of ``propose_objective`` with visibility
-  ``shared`` (events without the attribute are not measured);
+  ``shared`` (an event without the attribute counts as neither);
 * ``conflict_mitigation``: conflicts raised in the window that are resolved by
   its end / conflicts raised in it; 1 when none raised (null for an empty window);
 * ``commitment``: distinct actors of partner orgs this window / max(this,
@@ -26,7 +26,8 @@ as 0):
 * ``idea_to_action_days``: median days from an idea's first ``agree_action_plan``
   to its first later ``start_action``, over the starts in the window;
 * ``top_manager_feedback``: share of feedback meetings where every active partner
-  org has a participant with role ``top_manager``.
+  org has a participant with role ``top_manager`` (only top managers of partners
+  active at the meeting count).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from engine.participation import (
     compute_participation_equality,
     count_window_actors,
 )
-from engine.partners import partner_intervals
+from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL, partner_intervals
 from engine.windows import (
     COMPLETE,
     PERIOD,
@@ -183,23 +184,22 @@ def compute_transparency(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.Laz
     visibility = attribute_expr("visibility")
     measured = ["share_information", "propose_objective"]
     # Only these two activities are measured: parse the JSON of no other event.
-    parts = (
-        events.filter(pl.col(s.ACTIVITY).is_in(measured))
-        .select(
-            EVENT_KEY,
-            s.PARTNERSHIP_ID,
-            GROUP,
-            s.TIMESTAMP,
-            *base_columns(events),
-            *window_range_columns(events),
-            pl.when(pl.col(s.ACTIVITY) == "share_information")
-            .then(audience == "all")
-            .alias("_open"),
-            pl.when(pl.col(s.ACTIVITY) == "propose_objective")
-            .then(visibility == "shared")
-            .alias("_shared"),
-        )
-        .filter(pl.col("_open").is_not_null() | pl.col("_shared").is_not_null())
+    parts = events.filter(pl.col(s.ACTIVITY).is_in(measured)).select(
+        EVENT_KEY,
+        s.PARTNERSHIP_ID,
+        GROUP,
+        s.TIMESTAMP,
+        *base_columns(events),
+        *window_range_columns(events),
+        # Every measured event counts: one without the attribute was not
+        # sent to all, nor proposed as shared (DOMAIN.md: "share of
+        # share_information events with audience all").
+        pl.when(pl.col(s.ACTIVITY) == "share_information")
+        .then((audience == "all").fill_null(value=False))
+        .alias("_open"),
+        pl.when(pl.col(s.ACTIVITY) == "propose_objective")
+        .then((visibility == "shared").fill_null(value=False))
+        .alias("_shared"),
     )
     return (
         assign_event_windows(parts, events=events, windows=windows)
@@ -348,6 +348,12 @@ def compute_top_manager_feedback(
         *window_range_columns(events),
         top_manager_orgs_expr().list.len().cast(pl.Int64).alias("_present"),
     )
+    if not grouped:
+        # The top managers must come from the partners active at the meeting:
+        # one of an organization that has left does not stand in for another.
+        per_event = _count_active_top_managers(
+            meetings, per_event, find_partner_intervals(events, intervals)
+        )
     rows = _share_of_partners(
         events, per_event, windows=windows, grouped=grouped, intervals=intervals
     )
@@ -356,6 +362,43 @@ def compute_top_manager_feedback(
     )
     return rows.group_by(window_key_expr()).agg(
         attended.mean().alias("top_manager_feedback")
+    )
+
+
+def _count_active_top_managers(
+    meetings: pl.LazyFrame, per_event: pl.LazyFrame, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Replace ``_present`` by the top managers' organizations active at each meeting."""
+    at = pl.col(s.TIMESTAMP)
+    active = (pl.col(ACTIVE_FROM) <= at) & (
+        pl.col(ACTIVE_UNTIL).is_null() | (at < pl.col(ACTIVE_UNTIL))
+    )
+    present = (
+        meetings.select(
+            EVENT_KEY,
+            s.PARTNERSHIP_ID,
+            s.TIMESTAMP,
+            top_manager_orgs_expr().alias(s.ORGANIZATION),
+        )
+        .explode(s.ORGANIZATION)
+        .drop_nulls(s.ORGANIZATION)
+        .join(
+            intervals.select(
+                s.PARTNERSHIP_ID,
+                pl.col(s.ORGANIZATION).cast(pl.String),
+                ACTIVE_FROM,
+                ACTIVE_UNTIL,
+            ),
+            on=[s.PARTNERSHIP_ID, s.ORGANIZATION],
+        )
+        .filter(active)
+        .group_by(EVENT_KEY)
+        .agg(pl.col(s.ORGANIZATION).n_unique().cast(pl.Int64).alias("_active_tops"))
+    )
+    return (
+        per_event.join(present, on=EVENT_KEY, how="left")
+        .with_columns(pl.col("_active_tops").fill_null(0).alias("_present"))
+        .drop("_active_tops")
     )
 
 
