@@ -56,30 +56,64 @@ def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _stage_in_force(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
-    """Return ``points`` with ``_stage``: the lifecycle stage in force at each.
+def _in_execution(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the ``points`` (events without a phase of their own) in execution.
 
     The stage of an event is its phase; an event without one (any-stage
     activities such as ``feedback_meeting``) is in the stage of the last event
     before it that has one (DOMAIN.md; :func:`engine.phases.assign_stages`).
+    Cheaply for most points: before the first execution-phase event it is not
+    execution, and after it, until the first later event of another phase, it
+    is. Only points after such a return (renegotiation) look up the last phase
+    before them, among that partnership's events from the return on.
     """
-    staged = (
-        events.filter(pl.col(s.PHASE).is_not_null())
-        .select(
-            s.PARTNERSHIP_ID,
-            pl.col(SEQ).alias("_staged_seq"),
-            pl.col(s.PHASE).alias("_stage"),
+    # Only the partnerships of the points are read (often none: meetings
+    # usually carry their phase).
+    events = events.join(
+        points.select(s.PARTNERSHIP_ID).unique(), on=s.PARTNERSHIP_ID, how="semi"
+    )
+    phased = events.filter(pl.col(s.PHASE).is_not_null()).select(
+        s.PARTNERSHIP_ID, SEQ, s.PHASE
+    )
+    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ)
+    returns = (
+        phased.filter(pl.col(s.PHASE) != "execution")
+        .join(starts, on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(pl.col(SEQ).min().alias("_return_seq"))
+    )
+    placed = points.join(starts, on=s.PARTNERSHIP_ID).join(
+        returns, on=s.PARTNERSHIP_ID, how="left"
+    )
+    after_start = pl.col(SEQ) > pl.col(_EXEC_SEQ)
+    before_return = pl.col("_return_seq").is_null() | (
+        pl.col(SEQ) < pl.col("_return_seq")
+    )
+    settled = placed.filter(after_start & before_return)
+    later = placed.filter(after_start & before_return.not_()).drop(
+        _EXEC_SEQ, "_return_seq"
+    )
+    tail = (
+        phased.join(returns, on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) >= pl.col("_return_seq"))
+        .select(s.PARTNERSHIP_ID, pl.col(SEQ).alias("_phased_seq"), s.PHASE)
+        .sort("_phased_seq")
+    )
+    looked_up = (
+        later.sort(SEQ)
+        .join_asof(
+            tail.rename({s.PHASE: "_stage"}),
+            left_on=SEQ,
+            right_on="_phased_seq",
+            by=s.PARTNERSHIP_ID,
+            strategy="backward",
+            check_sortedness=False,
         )
-        .sort("_staged_seq")
+        .filter(pl.col("_stage") == "execution")
+        .drop("_phased_seq", "_stage")
     )
-    return points.sort(SEQ).join_asof(
-        staged,
-        left_on=SEQ,
-        right_on="_staged_seq",
-        by=s.PARTNERSHIP_ID,
-        strategy="backward",
-        check_sortedness=False,
-    )
+    return pl.concat([settled.drop(_EXEC_SEQ, "_return_seq"), looked_up])
 
 
 def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
@@ -95,9 +129,15 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     top_orgs = pl.col(s.PARTICIPANTS).list.eval(element("organization").filter(is_top))
     # Not cached: each use reads only its columns.
     candidates = events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
-    meetings = _stage_in_force(
-        events, candidates.filter(is_meeting).drop(s.PARTICIPANTS)
-    ).filter(pl.col("_stage") == "execution")
+    # The stage is found on narrow key rows; the meetings are then picked by seq.
+    keys = events.filter(is_meeting).select(s.PARTNERSHIP_ID, SEQ, s.PHASE)
+    in_execution = pl.concat(
+        [
+            keys.filter(pl.col(s.PHASE) == "execution").select(SEQ),
+            _in_execution(events, keys.filter(pl.col(s.PHASE).is_null())).select(SEQ),
+        ]
+    )
+    meetings = candidates.filter(is_meeting).join(in_execution, on=SEQ, how="semi")
     tops = (
         meetings.select(
             s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, pl.col(_TOPS).alias(s.ORGANIZATION)

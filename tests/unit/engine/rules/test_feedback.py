@@ -146,3 +146,14 @@ def test_a_gap_opened_by_another_execution_step_names_it():
             "on 2020-01-01 (limit 180)",
         )
     ]
+
+
+def test_execution_resumed_after_renegotiation_is_checked_again():
+    rows = [
+        _start(0),
+        {"id": "n", "act": "negotiate_terms", "day": 5, "parts": team("A", "B")},
+        _meeting("m1", 6, team("A", "B")),  # renegotiating: not checked
+        {"id": "r", "act": "report_progress", "day": 8, "parts": team("A")},
+        _meeting("m2", 10, team("A", "B")),  # execution again: checked
+    ]
+    assert [r[1] for r in _missing(rows)] == [["m2"]]
