@@ -21,19 +21,14 @@ row path decodes to; ``verify`` checks that this stays true.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import Final
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from engine import schema as s
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
 
 __all__ = [
     "CACHE_EVENTS",
@@ -42,9 +37,7 @@ __all__ = [
     "SEGMENT_MAX_EVENTS",
     "SegmentCache",
     "decode_segment",
-    "decode_segments",
     "encode_segment",
-    "encode_segments",
     "split_into_segments",
 ]
 
@@ -89,30 +82,6 @@ def decode_segment(payload: bytes | pa.Buffer) -> pl.DataFrame:
         msg = "a segment must decode to a table"
         raise TypeError(msg)
     return frame.cast(s.EVENT_SCHEMA)
-
-
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
-
-
-def _map_threaded(function: Callable[[_In], _Out], items: Sequence[_In]) -> list[_Out]:
-    # zstd and the Arrow IPC codec release the GIL: segments are coded on all
-    # cores at once (about 1.5x on two) and come back in order.
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(function, items))
-
-
-def encode_segments(frames: Sequence[pl.DataFrame]) -> list[bytes]:
-    """Return :func:`encode_segment` of each frame, in order, coded in parallel."""
-    return _map_threaded(encode_segment, frames)
-
-
-def decode_segments(payloads: Sequence[bytes | pa.Buffer]) -> list[pl.DataFrame]:
-    """Return :func:`decode_segment` of each payload, in order, decoded in parallel."""
-    return _map_threaded(decode_segment, payloads)
 
 
 def split_into_segments(frame: pl.DataFrame) -> list[pl.DataFrame]:

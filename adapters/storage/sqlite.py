@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,8 +73,8 @@ from adapters.storage._sqlite_segments import (
     SEAL_EVENTS,
     SEGMENT_FORMAT,
     SegmentCache,
-    decode_segments,
-    encode_segments,
+    decode_segment,
+    encode_segment,
     split_into_segments,
 )
 from adapters.storage._sqlite_selection import (
@@ -336,26 +335,6 @@ class SqliteEventStore:
             pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
             pl.col(s.HASH).str.decode("hex").alias("hash"),
         )
-        sealed = self._sealed()
-        if rows.height >= self._seal_events:
-            first = int(rows[s.POSITION][0])
-            unsealed = self._rows_after(sealed) if first > sealed + 1 else None
-            runs = split_into_segments(
-                rows if unsealed is None else pl.concat([unsealed, rows])
-            )
-            # The segments are encoded on the other cores while the keys go in.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                encoding = pool.submit(encode_segments, runs)
-                self._insert_keys(keys)
-                self._write_segments(runs, encoding.result())
-            return
-        self._insert_keys(keys)
-        self._insert_rows(rows, partnerships)
-        if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
-            runs = split_into_segments(self._rows_after(sealed))
-            self._write_segments(runs, encode_segments(runs))
-
-    def _insert_keys(self, keys: pl.DataFrame) -> None:
         # Each key table is filled in its own key order, so every insert
         # lands at the end of its B-tree.
         self._conn.ingest(
@@ -370,6 +349,17 @@ class SqliteEventStore:
             ),
             temporary=False,
         )
+        sealed = self._sealed()
+        first = int(rows[s.POSITION][0])
+        if rows.height >= self._seal_events:
+            unsealed = self._rows_after(sealed) if first > sealed + 1 else None
+            self._write_segments(
+                rows if unsealed is None else pl.concat([unsealed, rows])
+            )
+            return
+        self._insert_rows(rows, partnerships)
+        if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
+            self._write_segments(self._rows_after(sealed))
 
     def _insert_rows(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
         people = explode_participants(rows)
@@ -379,8 +369,8 @@ class SqliteEventStore:
         )
         self._conn.ingest("events", stored, temporary=False)
 
-    def _write_segments(self, runs: list[pl.DataFrame], payloads: list[bytes]) -> None:
-        for run, payload in zip(runs, payloads, strict=True):
+    def _write_segments(self, frame: pl.DataFrame) -> None:
+        for run in split_into_segments(frame):
             stamps = run[s.TIMESTAMP].dt.epoch("us")
             self._conn.execute(
                 "INSERT INTO segments (first_position, last_position, events, "
@@ -393,7 +383,7 @@ class SqliteEventStore:
                     stamps.min(),
                     stamps.max(),
                     SEGMENT_FORMAT,
-                    payload,
+                    encode_segment(run),
                 ),
             )
 
@@ -444,21 +434,18 @@ class SqliteEventStore:
             f"{f'WHERE {where}' if where else ''} ORDER BY g.first_position",
             parameters,
         )
-        found = {
-            first: self._cache.get(first) if cached else None for (first,) in firsts
-        }
-        missing = [first for first, frame in found.items() if frame is None]
-        payloads = [
-            self._conn.fetch_blob(
-                "SELECT data FROM segments WHERE first_position = ?", (first,)
-            )
-            for first in missing
-        ]
-        for first, frame in zip(missing, decode_segments(payloads), strict=True):
-            found[first] = frame
-            if cached:
-                self._cache.put(first, frame)
-        return [frame for frame in found.values() if frame is not None]
+        frames = []
+        for (first,) in firsts:
+            frame = self._cache.get(first) if cached else None
+            if frame is None:
+                data = self._conn.fetch_blob(
+                    "SELECT data FROM segments WHERE first_position = ?", (first,)
+                )
+                frame = decode_segment(data)
+                if cached:
+                    self._cache.put(first, frame)
+            frames.append(frame)
+        return frames
 
     def _read(self, selection: Selection) -> pl.DataFrame:
         """Return the stored events (not upcast) a selection picks, in position order."""
