@@ -61,7 +61,9 @@ def test_transparency_reads_the_vocabulary_case_insensitively():
     row = _row(
         [
             _ev(1, "share_information", 1, (A, B), audience="ALL"),
-            _ev(2, "propose_objective", 3, (A,), objective_id="o1", visibility="Shared"),
+            _ev(
+                2, "propose_objective", 3, (A,), objective_id="o1", visibility="Shared"
+            ),
         ]
     )
     assert row["transparency"] == 1.0
