@@ -210,10 +210,31 @@ def _membership_changes(frame: pl.LazyFrame) -> pl.LazyFrame:
     null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     joined = pl.col(s.ACTIVITY) == "member_joined"
     left = pl.col(s.ACTIVITY) == "member_left"
-    # Organizations never seen in a partner role are third parties: dropped.
-    membership = frame.filter(
-        (joined | left) & pl.col(s.ORGANIZATION).is_not_null()
-    ).join(first.select(key), on=key, how="semi")
+    # A membership event names its organization; without one, the partner
+    # organizations among its participants join or leave. Organizations
+    # never seen in a partner role are third parties: dropped.
+    events = frame.filter(joined | left)
+    named = events.filter(pl.col(s.ORGANIZATION).is_not_null()).select(
+        s.PARTNERSHIP_ID, s.ACTIVITY, s.TIMESTAMP, s.ORGANIZATION
+    )
+    person = pl.col(s.PARTICIPANTS).struct.field
+    listed = (
+        events.filter(pl.col(s.ORGANIZATION).is_null())
+        .select(s.PARTNERSHIP_ID, s.ACTIVITY, s.TIMESTAMP, s.PARTICIPANTS)
+        .explode(s.PARTICIPANTS)
+        .filter(
+            person("organization").is_not_null()
+            & ~person("role").fill_null("other").is_in(sorted(s.THIRD_PARTY_ROLES))
+        )
+        .select(
+            s.PARTNERSHIP_ID,
+            s.ACTIVITY,
+            s.TIMESTAMP,
+            person("organization").cast(schema[s.ORGANIZATION]).alias(s.ORGANIZATION),
+        )
+        .unique()
+    )
+    membership = pl.concat([named, listed]).join(first.select(key), on=key, how="semi")
     changes = pl.concat(
         [
             first.select(

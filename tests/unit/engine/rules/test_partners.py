@@ -235,3 +235,28 @@ def test_partner_organizations_are_the_partner_role_appearances():
         .sort(key)
     )
     assert fast.rows() == slow.rows() == [("e1", "A"), ("e1", "B"), ("e2", "C")]
+
+
+def test_a_membership_event_without_an_organization_applies_to_its_partner_participants():
+    frame = build_log(
+        [
+            {
+                "id": "i",
+                "act": "initiate_partnership",
+                "day": 0,
+                "parts": team("A", "B", "C"),
+            },
+            {
+                "id": "l",
+                "act": "member_left",
+                "day": 5,
+                "parts": [("c1", "C", "manager"), ("m", "SHA", "mediator")],
+            },
+            {"id": "j", "act": "member_joined", "day": 9, "parts": team("C")},
+        ]
+    )
+    assert [sorted(x) for x in _active(frame, [1, 6, 10])] == [
+        ["A", "B", "C"],
+        ["A", "B"],
+        ["A", "B", "C"],
+    ]
