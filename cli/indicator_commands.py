@@ -146,7 +146,13 @@ def _write_indicators(
 @click.command()
 @click.option("--window", help="Rolling window length, e.g. 90d (default from config).")
 @click.option("--step", help="Rolling window step, e.g. 30d (default from config).")
-@click.option("--periods", help="Named periods NAME:START..END[,NAME:START..END...].")
+@click.option(
+    "--periods",
+    help=(
+        "Named periods NAME:START..END[,NAME:START..END...]; dates are UTC days "
+        "(an end date is inclusive), or give ISO datetimes with an offset."
+    ),
+)
 @click.option("--by-stage", is_flag=True, help="One window per lifecycle stage.")
 @click.option("--by", help="Group by a column or attribute, e.g. workstream.")
 @click.option(
