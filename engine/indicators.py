@@ -72,7 +72,7 @@ from engine.participation import (
     compute_participation_equality,
     count_window_actors,
 )
-from engine.partners import ACTIVE_FROM, ACTIVE_UNTIL, partner_intervals
+from engine.partners import filter_active_partners, partner_intervals
 from engine.windows import (
     COMPLETE,
     PERIOD,
@@ -339,20 +339,24 @@ def compute_top_manager_feedback(
 ) -> pl.LazyFrame:
     """Return ``top_manager_feedback``: share of meetings with a top manager of every partner."""
     meetings = events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
-    per_event = meetings.select(
+    columns = [
         EVENT_KEY,
         s.PARTNERSHIP_ID,
         GROUP,
         s.TIMESTAMP,
         *base_columns(events),
         *window_range_columns(events),
-        top_manager_orgs_expr().list.len().cast(pl.Int64).alias("_present"),
-    )
-    if not grouped:
+    ]
+    if grouped:  # the group-window's partners are those taking part
+        present = top_manager_orgs_expr().list.len().cast(pl.Int64)
+        per_event = meetings.select(*columns, present.alias("_present"))
+    else:
         # The top managers must come from the partners active at the meeting:
         # one of an organization that has left does not stand in for another.
         per_event = _count_active_top_managers(
-            meetings, per_event, find_partner_intervals(events, intervals)
+            meetings,
+            meetings.select(columns),
+            find_partner_intervals(events, intervals),
         )
     rows = _share_of_partners(
         events, per_event, windows=windows, grouped=grouped, intervals=intervals
@@ -368,12 +372,8 @@ def compute_top_manager_feedback(
 def _count_active_top_managers(
     meetings: pl.LazyFrame, per_event: pl.LazyFrame, intervals: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Replace ``_present`` by the top managers' organizations active at each meeting."""
-    at = pl.col(s.TIMESTAMP)
-    active = (pl.col(ACTIVE_FROM) <= at) & (
-        pl.col(ACTIVE_UNTIL).is_null() | (at < pl.col(ACTIVE_UNTIL))
-    )
-    present = (
+    """Add ``_present``: organizations with a top manager that are active partners."""
+    tops = (
         meetings.select(
             EVENT_KEY,
             s.PARTNERSHIP_ID,
@@ -382,23 +382,15 @@ def _count_active_top_managers(
         )
         .explode(s.ORGANIZATION)
         .drop_nulls(s.ORGANIZATION)
-        .join(
-            intervals.select(
-                s.PARTNERSHIP_ID,
-                pl.col(s.ORGANIZATION).cast(pl.String),
-                ACTIVE_FROM,
-                ACTIVE_UNTIL,
-            ),
-            on=[s.PARTNERSHIP_ID, s.ORGANIZATION],
-        )
-        .filter(active)
-        .group_by(EVENT_KEY)
-        .agg(pl.col(s.ORGANIZATION).n_unique().cast(pl.Int64).alias("_active_tops"))
     )
-    return (
-        per_event.join(present, on=EVENT_KEY, how="left")
-        .with_columns(pl.col("_active_tops").fill_null(0).alias("_present"))
-        .drop("_active_tops")
+    named = intervals.with_columns(pl.col(s.ORGANIZATION).cast(pl.String))
+    present = (
+        filter_active_partners(named, tops)
+        .group_by(EVENT_KEY)
+        .agg(pl.col(s.ORGANIZATION).n_unique().cast(pl.Int64).alias("_present"))
+    )
+    return per_event.join(present, on=EVENT_KEY, how="left").with_columns(
+        pl.col("_present").fill_null(0)
     )
 
 
