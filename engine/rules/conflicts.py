@@ -38,11 +38,10 @@ def _first_per_conflict(events: pl.LazyFrame, activity: str) -> pl.LazyFrame:
     id can never be resolved, and a resolve without an id resolves nothing.
     """
     return keep_first_events(
-        events.filter(pl.col(s.ACTIVITY) == activity).with_columns(
-            attribute_expr(CONFLICT_ID),
-            pl.coalesce(
-                attribute_expr(CONFLICT_ID), pl.lit("event ") + pl.col(s.EVENT_ID)
-            ).alias(_KEY),
+        events.filter(pl.col(s.ACTIVITY) == activity)
+        .with_columns(attribute_expr(CONFLICT_ID))
+        .with_columns(
+            pl.coalesce(CONFLICT_ID, pl.lit("event ") + pl.col(s.EVENT_ID)).alias(_KEY)
         ),
         by=[s.PARTNERSHIP_ID, _KEY],
     ).select(s.PARTNERSHIP_ID, _KEY, CONFLICT_ID, SEQ, s.EVENT_ID, s.TIMESTAMP)
