@@ -6,32 +6,23 @@ A hand-encoded log often names the agreed objectives as ``"o1"`` or
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
 
-from engine.events import NewEvent, Participant, new_events_to_frame
+from engine.events import NewEvent, new_events_to_frame
 from engine.indicators import compute_indicators
 from engine.rules import RuleThresholds, detect_deviations
 from engine.windows import parse_periods
+from tests.conftest import make_event
 
-T0 = datetime(2020, 1, 1, tzinfo=UTC)
-TEAM = (
-    Participant(actor="a", organization="A", role="manager"),
-    Participant(actor="b", organization="B", role="manager"),
-)
+TEAM = (("a", "A", "manager"), ("b", "B", "manager"))
 
 
 def _log(agreed: object) -> list[NewEvent]:
     def ev(n: int, activity: str, day: int, **attributes: object) -> NewEvent:
-        return NewEvent(
-            event_id=UUID(int=n),
-            partnership_id="p",
-            activity=activity,
-            timestamp=T0 + timedelta(days=day),
-            participants=TEAM,
-            attributes=attributes,
+        return make_event(
+            n, "p", activity, day=day, participants=TEAM, attributes=attributes
         )
 
     return [

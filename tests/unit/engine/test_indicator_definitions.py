@@ -9,29 +9,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from uuid import UUID
-
 import pytest
 
-from engine.events import NewEvent, Participant, new_events_to_frame
+from engine.events import NewEvent, new_events_to_frame
 from engine.indicators import compute_indicators
 from engine.windows import parse_periods
+from tests.conftest import make_event
 
-T0 = datetime(2020, 1, 1, tzinfo=UTC)
 PERIOD = parse_periods("all:2020-01-01..2020-12-31")
 
 
 def _ev(n, activity, day, parts=(), org=None, **attributes) -> NewEvent:
-    return NewEvent(
-        event_id=UUID(int=n),
-        partnership_id="p",
-        activity=activity,
-        timestamp=T0 + timedelta(days=day),
+    return make_event(
+        n,
+        "p",
+        activity,
+        day=day,
+        participants=parts,
         organization=org,
-        participants=tuple(
-            Participant(actor=a, organization=o, role=r) for a, o, r in parts
-        ),
         attributes=attributes,
     )
 

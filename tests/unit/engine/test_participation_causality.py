@@ -7,32 +7,27 @@ windows measured (``watch`` caches complete windows on that promise).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from uuid import UUID
-
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from engine.events import NewEvent, Participant, new_events_to_frame
+from engine.events import NewEvent, new_events_to_frame
 from engine.indicators import compute_indicators
 from engine.windows import RollingWindows
-
-T0 = datetime(2020, 1, 1, tzinfo=UTC)
+from tests.conftest import make_event
 
 
 def _ev(
     n: int, activity: str, day: int, *orgs: str, org: str | None = None
 ) -> NewEvent:
-    parts = [Participant(actor=o.lower(), organization=o, role="manager") for o in orgs]
-    if not parts:  # recorded by a mediator: ``org`` itself does not take part
-        parts = [Participant(actor="m", organization="M", role="mediator")]
-    return NewEvent(
-        event_id=UUID(int=n),
-        partnership_id="p",
-        activity=activity,
-        timestamp=T0 + timedelta(days=day),
+    parts = tuple((o.lower(), o, "manager") for o in orgs)
+    # Without participants, recorded by a mediator: ``org`` itself takes no part.
+    return make_event(
+        n,
+        "p",
+        activity,
+        day=day,
         organization=org,
-        participants=tuple(parts),
+        participants=parts or (("m", "M", "mediator"),),
     )
 
 
