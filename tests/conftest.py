@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -57,3 +59,26 @@ def make_event(
 @pytest.fixture
 def event_factory():  # type: ignore[no-untyped-def]
     return make_event
+
+
+def update_behind_trigger(
+    path: Path | str, trigger: str, *statements: tuple[str, tuple[object, ...]]
+) -> None:
+    """Tamper with a SQLite store file: run ``statements`` with ``trigger`` lifted.
+
+    The append-only trigger is dropped, the statements run and the trigger is
+    restored, all in one transaction, on one connection. Prefer no store open
+    on the file: two SQLite libraries in one process (the stdlib's and the
+    ADBC driver's) do not see each other's locks, and closing a second stdlib
+    connection beside an open store can corrupt it.
+    """
+    with closing(sqlite3.connect(path, isolation_level=None)) as con:
+        (ddl,) = con.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (trigger,)
+        ).fetchone()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(f"DROP TRIGGER {trigger}")
+        for sql, parameters in statements:
+            con.execute(sql, parameters)
+        con.execute(ddl)
+        con.execute("COMMIT")

@@ -17,7 +17,7 @@ import pytest
 
 from engine import schema as s
 from engine.memory_store import MemoryEventStore
-from tests.conftest import TickingClock
+from tests.conftest import TickingClock, update_behind_trigger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -118,29 +118,26 @@ def _sqlite(tmp_path: Path) -> Iterator[StoreHarness]:
     def tamper(position: int, column: str, value: Any) -> None:
         # Behind the store's back: lift the append-only trigger, edit, restore.
         coded = {s.ACTIVITY: "activity", s.PHASE: "phase", s.ACTOR: "actor"}
-        con = sqlite3.connect(path, isolation_level=None)
-        try:
-            (trigger,) = con.execute(
-                "SELECT sql FROM sqlite_master WHERE name = 'events_no_update'"
-            ).fetchone()
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("DROP TRIGGER events_no_update")
-            if column in coded:
-                con.execute("INSERT OR IGNORE INTO terms (text) VALUES (?)", (value,))
-                con.execute(
+        if column in coded:
+            update_behind_trigger(
+                path,
+                "events_no_update",
+                ("INSERT OR IGNORE INTO terms (text) VALUES (?)", (value,)),
+                (
                     f"UPDATE events SET {coded[column]} = "
                     "(SELECT id FROM terms WHERE text = ?) WHERE position = ?",
                     (value, position),
-                )
-            else:
-                con.execute(
+                ),
+            )
+        else:
+            update_behind_trigger(
+                path,
+                "events_no_update",
+                (
                     f"UPDATE events SET {column} = ? WHERE position = ?",
                     (value, position),
-                )
-            con.execute(trigger)
-            con.execute("COMMIT")
-        finally:
-            con.close()
+                ),
+            )
 
     def raw_update(position: int) -> None:
         con = sqlite3.connect(path)
@@ -172,8 +169,9 @@ def _sqlite_segments(tmp_path: Path) -> Iterator[StoreHarness]:
     store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=2)
 
     def tamper(position: int, column: str, value: Any) -> None:
-        # Behind the store's back: rewrite the segment holding `position`
-        # (and the row copy when the event was sealed from a row).
+        # Behind the store's back: rewrite the segment holding `position`. It
+        # is read and rewritten on one connection: closing a second stdlib
+        # connection while the store is open can corrupt the file.
         con = sqlite3.connect(path, isolation_level=None)
         try:
             found = con.execute(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.conftest import make_event
+from tests.conftest import make_event, update_behind_trigger
 
 
 def run(store, *args, stdin=None):
@@ -180,14 +179,11 @@ def test_verify_ok_then_broken_chain_exits_1(store):
     ok = run(store, "verify", "--format", "json")
     assert ok.exit_code == 0
     assert json.loads(ok.output)["ok"] is True
-    con = sqlite3.connect(store, isolation_level=None)
-    (trigger,) = con.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'events_no_update'"
-    ).fetchone()
-    con.execute("DROP TRIGGER events_no_update")
-    con.execute("UPDATE events SET timestamp_us = timestamp_us + 1 WHERE position = 2")
-    con.execute(trigger)
-    con.close()
+    update_behind_trigger(
+        store,
+        "events_no_update",
+        ("UPDATE events SET timestamp_us = timestamp_us + 1 WHERE position = 2", ()),
+    )
     broken = run(store, "verify")
     assert broken.exit_code == 1
     assert "partnership 'p1', version 2, position 2" in broken.output

@@ -22,7 +22,7 @@ from adapters.storage.sqlite import SqliteEventStore
 from engine import schema as s
 from engine.errors import StoreError
 from engine.events import new_events_to_frame
-from tests.conftest import TickingClock, make_event
+from tests.conftest import TickingClock, make_event, update_behind_trigger
 from tests.integration.adapters.storage.test_sqlite_store import sample_events
 
 if TYPE_CHECKING:
@@ -107,23 +107,6 @@ def test_verify_passes_and_reopened_store_reads_the_same(pair):
     reopened.close()
 
 
-def edit(path: Path, trigger: str, sql: str, parameters: tuple = ()) -> None:
-    # Only with no store open on the file: two SQLite libraries in one process
-    # (the stdlib's and the ADBC driver's) do not see each other's locks.
-    con = sqlite3.connect(path, isolation_level=None)
-    try:
-        (ddl,) = con.execute(
-            "SELECT sql FROM sqlite_master WHERE name = ?", (trigger,)
-        ).fetchone()
-        con.execute("BEGIN IMMEDIATE")
-        con.execute(f"DROP TRIGGER {trigger}")
-        con.execute(sql, parameters)
-        con.execute(ddl)
-        con.execute("COMMIT")
-    finally:
-        con.close()
-
-
 def verify_again(path: Path):
     store = SqliteEventStore(path, clock=TickingClock(), seal_events=4)
     try:
@@ -135,10 +118,10 @@ def verify_again(path: Path):
 def test_verify_catches_an_edited_sealed_row(tmp_path):
     path = tmp_path / "log.db"
     build(path, 4).close()
-    edit(
+    update_behind_trigger(
         path,
         "events_no_update",
-        "UPDATE events SET attributes = '{\"x\":1}' WHERE position = 2",
+        ("UPDATE events SET attributes = '{\"x\":1}' WHERE position = 2", ()),
     )
     # Reads come from the segment, so the log itself still checks out; the
     # row copy no longer does.
@@ -151,10 +134,10 @@ def test_verify_catches_an_edited_sealed_row(tmp_path):
 def test_verify_catches_an_edited_key_row(tmp_path):
     path = tmp_path / "log.db"
     build(path, 4).close()
-    edit(
+    update_behind_trigger(
         path,
         "streams_no_update",
-        "UPDATE streams SET hash = zeroblob(32) WHERE position = 30",
+        ("UPDATE streams SET hash = zeroblob(32) WHERE position = 30", ()),
     )
     broken = verify_again(path)
     assert broken is not None
@@ -173,11 +156,10 @@ def test_verify_catches_a_rewritten_segment(tmp_path):
     shorter = _sqlite_segments.encode_segment(
         _sqlite_segments.decode_segment(data).filter(pl.col(s.POSITION) != 7)
     )
-    edit(
+    update_behind_trigger(
         path,
         "segments_no_update",
-        "UPDATE segments SET data = ? WHERE first_position = ?",
-        (shorter, first),
+        ("UPDATE segments SET data = ? WHERE first_position = ?", (shorter, first)),
     )
     broken = verify_again(path)
     assert broken is not None
