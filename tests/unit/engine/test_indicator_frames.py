@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +14,11 @@ from engine.indicator_frames import (
     select_membership_columns,
 )
 from engine.partners import partner_intervals
+from tests.unit.engine.rules.conftest import build_log
 
-T0 = datetime(2020, 1, 1, tzinfo=UTC)
+if TYPE_CHECKING:
+    import polars as pl
+
 ORGS = ["A", "B", "C", "M", None]
 ROLES = ["manager", "top_manager", "mediator", "researcher", None]
 ACTIVITIES = ["feedback_meeting", "member_joined", "member_left", "share_information"]
@@ -24,48 +26,25 @@ ACTIVITIES = ["feedback_meeting", "member_joined", "member_left", "share_informa
 
 @st.composite
 def logs(draw: st.DrawFn) -> pl.DataFrame:
-    rows: dict[str, list[object]] = {
-        c: []
-        for c in (
-            s.PARTNERSHIP_ID,
-            s.VERSION,
-            s.ACTIVITY,
-            s.TIMESTAMP,
-            s.PHASE,
-            s.ACTOR,
-            s.ORGANIZATION,
-            s.PARTICIPANTS,
-            s.ATTRIBUTES,
-        )
-    }
-    for version in range(draw(st.integers(1, 14))):
+    rows = []
+    for n in range(draw(st.integers(1, 14))):
         parts = draw(
             st.lists(
                 st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)), max_size=3
             )
         )
-        rows[s.PARTNERSHIP_ID].append(draw(st.sampled_from(["p1", "p2"])))
-        rows[s.VERSION].append(version + 1)
-        rows[s.ACTIVITY].append(draw(st.sampled_from(ACTIVITIES)))
-        rows[s.TIMESTAMP].append(T0 + timedelta(days=draw(st.integers(0, 20))))
-        rows[s.PHASE].append(None)
-        rows[s.ACTOR].append(None)
-        rows[s.ORGANIZATION].append(draw(st.sampled_from(ORGS)))
-        rows[s.PARTICIPANTS].append(
-            [{"actor": None, "organization": o, "role": r} for o, r in parts]
+        rows.append(
+            {
+                "id": f"e{n}",
+                "pid": draw(st.sampled_from(["p1", "p2"])),
+                "act": draw(st.sampled_from(ACTIVITIES)),
+                "day": draw(st.integers(0, 20)),
+                "phase": None,
+                "org": draw(st.sampled_from(ORGS)),
+                "parts": [(None, o, r) for o, r in parts],
+            }
         )
-        rows[s.ATTRIBUTES].append(None)
-    return pl.DataFrame(
-        rows,
-        schema_overrides={
-            s.TIMESTAMP: pl.Datetime("us", "UTC"),
-            s.PHASE: pl.String,
-            s.ACTOR: pl.String,
-            s.ORGANIZATION: pl.String,
-            s.ATTRIBUTES: pl.String,
-            s.PARTICIPANTS: pl.List(s.PARTICIPANT_DTYPE),
-        },
-    )
+    return build_log(rows)
 
 
 def _sorted(frame: pl.LazyFrame) -> pl.DataFrame:
