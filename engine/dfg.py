@@ -37,14 +37,27 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EDGE_SCHEMA",
+    "PAIR_SCHEMA",
     "DirectlyFollowsGraph",
     "count_end_activities",
+    "count_follow_pairs",
     "count_start_activities",
     "discover_dfg",
     "find_dfg_edges",
     "group_cases",
     "order_cases",
 ]
+
+PAIR_SCHEMA = pl.Schema(
+    {
+        "source": pl.String(),
+        "target": pl.String(),
+        "follows": pl.Boolean(),
+        "count": pl.Int64(),
+        "mean_seconds": pl.Float64(),
+        "median_seconds": pl.Float64(),
+    }
+)
 
 EDGE_SCHEMA = pl.Schema(
     {
@@ -194,7 +207,7 @@ def _keys_collide(cases: pl.Series, keys: pl.Series) -> bool:
     return bool((same_key & (cases != cases.shift(1))).any())
 
 
-def find_dfg_edges(
+def count_follow_pairs(
     ordered: pl.LazyFrame,
     *,
     case: str = s.PARTNERSHIP_ID,
@@ -202,7 +215,15 @@ def find_dfg_edges(
     timestamp: str = s.TIMESTAMP,
     performance: bool = True,
 ) -> pl.LazyFrame:
-    """Return the DFG edges (:data:`EDGE_SCHEMA`) of an ordered event frame.
+    """Return each activity with what follows it in its case, counted.
+
+    One pass over the events gives the whole DFG: a row per ``source``
+    activity, ``target`` (the next activity of the same case, null after a
+    case's last event) and ``follows`` (whether an event follows), with its
+    ``count`` and, on ``follows`` rows, the ``mean_seconds`` and
+    ``median_seconds`` between the two events. :func:`find_dfg_edges`,
+    :func:`count_start_activities` and :func:`count_end_activities` read
+    this small frame (at most two rows per pair of activities).
 
     Parameters
     ----------
@@ -212,111 +233,132 @@ def find_dfg_edges(
     case, activity, timestamp
         Names of the case, activity and timestamp columns.
     performance
-        Also the mean and median seconds of each edge; ``False`` leaves them
-        null and the timestamp unread (a frequency DFG, as ``pm4py.discover_dfg``).
+        Also the durations; ``False`` leaves them null and the timestamp
+        unread (a frequency DFG, as ``pm4py.discover_dfg``).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> lf = pl.LazyFrame({"case:concept:name": ["p", "p", "q"],
+    ...                    "concept:name": ["a", "b", "a"]})
+    >>> count_follow_pairs(lf, performance=False).sort("source", "target").collect().rows()
+    [('a', None, False, 1, None, None), ('a', 'b', True, 1, None, None), ('b', None, False, 1, None, None)]
+    """
+    follows = (pl.col(case) == pl.col(case).shift(-1)).fill_null(value=False)
+    columns = [
+        pl.col(activity).alias("source"),
+        pl.when(follows).then(pl.col(activity).shift(-1)).alias("target"),
+        follows.alias("follows"),
+    ]
+    keys = ("source", "target", "follows")
+    if not performance:
+        none = pl.lit(None, pl.Float64)
+        counted = (
+            ordered.select(columns)
+            .group_by(keys)
+            .len("count")
+            .with_columns(none.alias("mean_seconds"), none.alias("median_seconds"))
+        )
+        return counted.cast(PAIR_SCHEMA)
+    delta = pl.col(timestamp).shift(-1) - pl.col(timestamp)
+    seconds = pl.col("_delta").dt.total_microseconds() / 1_000_000
+    counted = (
+        ordered.select(*columns, pl.when(follows).then(delta).alias("_delta"))
+        .group_by(keys)
+        .agg(
+            pl.len().alias("count"),
+            seconds.mean().alias("mean_seconds"),
+            seconds.median().alias("median_seconds"),
+        )
+    )
+    return counted.cast(PAIR_SCHEMA)
+
+
+def find_dfg_edges(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the DFG edges (:data:`EDGE_SCHEMA`) from :func:`count_follow_pairs`.
+
+    By descending count, then source and target.
 
     Examples
     --------
     >>> import polars as pl
     >>> lf = pl.LazyFrame({"case:concept:name": ["p", "p"], "concept:name": ["a", "a"],
     ...                    "time:timestamp": [0, 2_000_000]})
-    >>> find_dfg_edges(lf.with_columns(pl.col("time:timestamp").cast(pl.Datetime("us")))
-    ...                ).collect().rows()
+    >>> lf = lf.with_columns(pl.col("time:timestamp").cast(pl.Datetime("us")))
+    >>> find_dfg_edges(count_follow_pairs(lf)).collect().rows()
     [('a', 'a', 1, 2.0, 2.0)]
-    >>> find_dfg_edges(lf, performance=False).collect().rows()
+    >>> find_dfg_edges(count_follow_pairs(lf, performance=False)).collect().rows()
     [('a', 'a', 1, None, None)]
     """
-    pairs = ordered.select(
-        pl.col(activity).alias("source"),
-        pl.col(activity).shift(-1).alias("target"),
-        *(
-            [(pl.col(timestamp).shift(-1) - pl.col(timestamp)).alias("_delta")]
-            if performance
-            else []
-        ),
-        (pl.col(case) == pl.col(case).shift(-1)).alias("_same_case"),
-    ).filter(pl.col("_same_case"))
-    if performance:
-        seconds = pl.col("_delta").dt.total_microseconds() / 1_000_000
-        edges = pairs.group_by("source", "target").agg(
-            pl.len().cast(pl.Int64).alias("count"),
-            seconds.mean().alias("mean_seconds"),
-            seconds.median().alias("median_seconds"),
-        )
-    else:
-        none = pl.lit(None, pl.Float64)
-        edges = (
-            pairs.group_by("source", "target")
-            .len("count")
-            .with_columns(none.alias("mean_seconds"), none.alias("median_seconds"))
-        )
-    return edges.sort(
-        ["count", "source", "target"], descending=[True, False, False]
-    ).cast(EDGE_SCHEMA)
-
-
-def _count_boundary_activities(
-    ordered: pl.LazyFrame, *, case: str, activity: str, offset: int
-) -> pl.LazyFrame:
-    boundary = pl.col(case) != pl.col(case).shift(offset)
     return (
-        ordered.filter(boundary.fill_null(value=True))
-        .group_by(pl.col(activity).alias("activity"))
-        .agg(pl.len().cast(pl.Int64).alias("count"))
-        .sort(["count", "activity"], descending=[True, False])
+        pairs.filter(pl.col("follows"))
+        .select(EDGE_SCHEMA.names())
+        .sort(["count", "source", "target"], descending=[True, False, False])
+        .cast(EDGE_SCHEMA)
     )
 
 
-def count_start_activities(
-    ordered: pl.LazyFrame,
-    *,
-    case: str = s.PARTNERSHIP_ID,
-    activity: str = s.ACTIVITY,
-) -> pl.LazyFrame:
+def _sort_activity_counts(counts: pl.LazyFrame) -> pl.LazyFrame:
+    return counts.sort(["count", "activity"], descending=[True, False]).cast(
+        {"count": pl.Int64}
+    )
+
+
+def count_start_activities(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """Return ``activity, count`` of the first activity of every case.
+
+    Every event either starts its case or follows exactly one event, so an
+    activity starts as many cases as it occurs minus the edges into it.
 
     Parameters
     ----------
-    ordered
-        Events sorted by :func:`engine.variants.order_events`.
-    case, activity
-        Names of the case and activity columns.
+    pairs
+        The frame of :func:`count_follow_pairs`.
 
     Examples
     --------
     >>> import polars as pl
     >>> lf = pl.LazyFrame({"case:concept:name": ["p", "p", "q"],
     ...                    "concept:name": ["a", "b", "a"]})
-    >>> count_start_activities(lf).collect().rows()
+    >>> count_start_activities(count_follow_pairs(lf, performance=False)).collect().rows()
     [('a', 2)]
     """
-    return _count_boundary_activities(ordered, case=case, activity=activity, offset=1)
+    occurs = pairs.group_by(pl.col("source").alias("activity")).agg(
+        pl.col("count").sum()
+    )
+    entered = (
+        pairs.filter(pl.col("follows"))
+        .group_by(pl.col("target").alias("activity"))
+        .agg(pl.col("count").sum().alias("_in"))
+    )
+    starts = occurs.join(entered, on="activity", how="left", nulls_equal=True).select(
+        "activity", pl.col("count") - pl.col("_in").fill_null(0)
+    )
+    return _sort_activity_counts(starts.filter(pl.col("count") > 0))
 
 
-def count_end_activities(
-    ordered: pl.LazyFrame,
-    *,
-    case: str = s.PARTNERSHIP_ID,
-    activity: str = s.ACTIVITY,
-) -> pl.LazyFrame:
+def count_end_activities(pairs: pl.LazyFrame) -> pl.LazyFrame:
     """Return ``activity, count`` of the last activity of every case.
 
     Parameters
     ----------
-    ordered
-        Events sorted by :func:`engine.variants.order_events`.
-    case, activity
-        Names of the case and activity columns.
+    pairs
+        The frame of :func:`count_follow_pairs`.
 
     Examples
     --------
     >>> import polars as pl
     >>> lf = pl.LazyFrame({"case:concept:name": ["p", "p", "q"],
     ...                    "concept:name": ["a", "b", "a"]})
-    >>> count_end_activities(lf).collect().rows()
+    >>> count_end_activities(count_follow_pairs(lf, performance=False)).collect().rows()
     [('a', 1), ('b', 1)]
     """
-    return _count_boundary_activities(ordered, case=case, activity=activity, offset=-1)
+    ends = (
+        pairs.filter(~pl.col("follows"))
+        .group_by(pl.col("source").alias("activity"))
+        .agg(pl.col("count").sum())
+    )
+    return _sort_activity_counts(ends)
 
 
 def discover_dfg(
@@ -332,7 +374,8 @@ def discover_dfg(
 
     This is a collect boundary: the events are collected once, ordered by
     case with :func:`order_cases` (cases told apart by a 64-bit hash of their
-    id, checked exact), and the three parts computed from that order.
+    id, checked exact), and one pass over that order
+    (:func:`count_follow_pairs`) counts what the three parts are read from.
 
     Parameters
     ----------
@@ -359,24 +402,24 @@ def discover_dfg(
         frame = frame.filter(pl.col(case).is_in(list(partnerships)))
     events = frame.select(case, activity, timestamp).collect()
     keep = [activity, timestamp] if performance else [activity]
-    ordered = _order_by_case_key(
-        events, case=case, timestamp=timestamp, keep=keep
-    ).lazy()
-    edges, starts, ends = pl.collect_all(
-        [
-            find_dfg_edges(
-                ordered,
-                case=_CASE_KEY,
-                activity=activity,
-                timestamp=timestamp,
-                performance=performance,
-            ),
-            count_start_activities(ordered, case=_CASE_KEY, activity=activity),
-            count_end_activities(ordered, case=_CASE_KEY, activity=activity),
-        ],
+    ordered = _order_by_case_key(events, case=case, timestamp=timestamp, keep=keep)
+    pairs = count_follow_pairs(
+        ordered.lazy(),
+        case=_CASE_KEY,
+        activity=activity,
+        timestamp=timestamp,
+        performance=performance,
+    ).collect(
         # The streaming engine counts millions of pairs 3x cheaper; its fixed
         # cost (milliseconds) would dominate on small logs.
         engine="streaming" if events.height >= _STREAMING_ROWS else "in-memory",
+    )
+    edges, starts, ends = pl.collect_all(
+        [
+            find_dfg_edges(pairs.lazy()),
+            count_start_activities(pairs.lazy()),
+            count_end_activities(pairs.lazy()),
+        ]
     )
     return DirectlyFollowsGraph(
         edges=edges, start_activities=starts, end_activities=ends
@@ -388,16 +431,17 @@ def _order_by_case_key(
 ) -> pl.DataFrame:
     """Return the ``keep`` columns of ``events`` grouped by case, and a case key.
 
-    The key is a 64-bit hash of the case id: integer comparisons, and only
-    the key and the ``keep`` columns are gathered. If two cases share a key,
-    the exact string sort is used and the key is the case id itself.
+    The key is a 64-bit hash of the case id: integer comparisons, and the
+    key, the case and the ``keep`` columns are gathered in one frame gather
+    (its columns in parallel). If two cases share a key, the exact string
+    sort is used and the key is the case id itself.
     """
     key = events[case].hash()
     order = order_cases(events, timestamp=timestamp, case_key=key)
-    cases = events[case] if order is None else events[case].gather(order)
-    keys = key if order is None else key.gather(order)
-    if _keys_collide(cases, keys):
+    grouped = events.select(case, *keep).with_columns(key.alias(_CASE_KEY))
+    if order is not None:
+        grouped = grouped[order]
+    if _keys_collide(grouped[case], grouped[_CASE_KEY]):
         ordered = events.sort([case, timestamp], maintain_order=True)
         return ordered.select(pl.col(case).alias(_CASE_KEY), *keep)
-    rest = events.select(keep)
-    return (rest if order is None else rest[order]).with_columns(keys.alias(_CASE_KEY))
+    return grouped.drop(case)
