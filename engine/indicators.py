@@ -53,6 +53,7 @@ from engine.indicator_frames import (
     PARTNERSHIP_NAME,
     WINDOW_BASE,
     WINDOW_KEY,
+    WINDOW_RANGE,
     add_window_base,
     add_window_ranges,
     assign_event_windows,
@@ -75,10 +76,12 @@ from engine.participation import (
 from engine.partners import filter_active_partners, partner_intervals
 from engine.windows import (
     COMPLETE,
+    FIRST_WINDOW,
     PERIOD,
     WINDOW_END,
     WINDOW_INDEX,
     WINDOW_START,
+    RollingWindows,
     build_window_grid,
 )
 
@@ -496,6 +499,28 @@ def _check_window_keys(events: pl.DataFrame, *, windows: WindowSpec) -> None:
         raise ConfigError(msg)
 
 
+def _start_windows_at(
+    events: pl.LazyFrame, first_windows: pl.DataFrame
+) -> pl.LazyFrame:
+    """Add ``_first_window`` per partnership and start each event's windows there.
+
+    The window grid (:func:`engine.windows.build_window_grid`) then starts at
+    it too, and every kernel sees the same rows from that window on, none
+    before.
+    """
+    first = (
+        first_windows.lazy()
+        .group_by(pl.col(s.PARTNERSHIP_ID).alias(PARTNERSHIP_NAME))
+        .agg(pl.col(WINDOW_INDEX).min().cast(pl.Int64).alias(FIRST_WINDOW))
+    )
+    lo = WINDOW_RANGE[0]
+    return (
+        events.join(first, on=PARTNERSHIP_NAME, how="left", maintain_order="left")
+        .with_columns(pl.col(FIRST_WINDOW).fill_null(0).clip(lower_bound=0))
+        .with_columns(pl.max_horizontal(lo, FIRST_WINDOW).alias(lo))
+    )
+
+
 def _compute_in_partitions(
     frame: pl.LazyFrame | pl.DataFrame,
     *,
@@ -503,6 +528,7 @@ def _compute_in_partitions(
     by: str | None,
     config: IndicatorConfig,
     partitions: int,
+    first_windows: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """Compute ranges of partnerships one at a time; concatenated, they are sorted.
 
@@ -519,7 +545,11 @@ def _compute_in_partitions(
         return pl.concat(
             [
                 compute_indicators(
-                    frame.filter(m), windows=windows, by=by, config=config
+                    frame.filter(m),
+                    windows=windows,
+                    by=by,
+                    config=config,
+                    first_windows=first_windows,
                 )
                 for m in mask
             ]
@@ -527,7 +557,11 @@ def _compute_in_partitions(
     return pl.concat(
         [
             compute_indicators(
-                frame.filter(bucket == i), windows=windows, by=by, config=config
+                frame.filter(bucket == i),
+                windows=windows,
+                by=by,
+                config=config,
+                first_windows=first_windows,
             )
             for i in range(partitions)
         ]
@@ -541,6 +575,7 @@ def compute_indicators(
     by: str | None = None,
     config: IndicatorConfig | None = None,
     partitions: int = 1,
+    first_windows: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Return every indicator, the score, mode and status per partnership and window.
 
@@ -564,6 +599,14 @@ def compute_indicators(
         Weights and thresholds (defaults: :class:`engine.alignment.IndicatorConfig`).
     partitions
         Compute the partnerships in this many hash partitions, one at a time.
+    first_windows
+        Rolling windows only: ``case:concept:name, window_index``, the first
+        window to compute of each partnership listed (the others: all). The
+        rows returned are those of the whole computation from that window on
+        (an earlier window is neither computed nor returned), except that
+        ``commitment`` (and the score and status) of a window compares only
+        with computed windows: those up to the first one with events compare
+        with nothing earlier.
 
     Returns
     -------
@@ -575,16 +618,24 @@ def compute_indicators(
     config = config or IndicatorConfig()
     if partitions > 1:
         return _compute_in_partitions(
-            frame, windows=windows, by=by, config=config, partitions=partitions
+            frame,
+            windows=windows,
+            by=by,
+            config=config,
+            partitions=partitions,
+            first_windows=first_windows,
         )
-    # Collected once here (the boundary), read by every kernel below.
-    collected = add_window_base(
+    prepared = add_window_base(
         add_window_ranges(
             encode_window_keys(prepare_indicator_events(frame.lazy(), by=by)),
             windows=windows,
         ),
         windows=windows,
-    ).collect()
+    )
+    if first_windows is not None and isinstance(windows, RollingWindows):
+        prepared = _start_windows_at(prepared, first_windows)
+    # Collected once here (the boundary), read by every kernel below.
+    collected = prepared.collect()
     _check_window_keys(collected, windows=windows)
     events = collected.lazy()
     names = events.group_by(GROUP).agg(

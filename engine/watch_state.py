@@ -245,6 +245,25 @@ def _plan_steps(
     )
 
 
+def _first_windows(plan: pl.DataFrame, *, windows: RollingWindows) -> pl.DataFrame:
+    """Return per planned partnership the window its reduced indicator frame starts.
+
+    That of ``_cut`` (0 for a full partnership): windows before it only hold
+    carriers, so they are not computed at all.
+    """
+    anchor = pl.col("_first").dt.truncate("1d")
+    index = (pl.col("_cut") - anchor).dt.total_microseconds() // _us(windows.step)
+    return plan.select(
+        s.PARTNERSHIP_ID,
+        pl.when(pl.col("_full"))
+        .then(0)
+        .otherwise(index)
+        .clip(lower_bound=0)
+        .cast(pl.Int64)
+        .alias("window_index"),
+    )
+
+
 def _slim_events(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
     """Return the few columns the frame selection reads, in ``events``' row order."""
     return events.select(
@@ -373,7 +392,10 @@ def advance_watch_state(
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
     slim = _slim_events(events, plan)
     fresh = compute_indicators(
-        events.filter(_indicator_rows(state, slim)), windows=windows, config=config
+        events.filter(_indicator_rows(state, slim)),
+        windows=windows,
+        config=config,
+        first_windows=_first_windows(plan, windows=windows),
     )
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
     if rules.process_drift.enabled:

@@ -36,6 +36,7 @@ from engine.errors import ConfigError
 
 __all__ = [
     "COMPLETE",
+    "FIRST_WINDOW",
     "PERIOD",
     "WINDOW_END",
     "WINDOW_INDEX",
@@ -57,6 +58,7 @@ PERIOD = "period"
 WINDOW_START = "window_start"
 WINDOW_END = "window_end"
 COMPLETE = "complete"
+FIRST_WINDOW = "_first_window"
 _US = pl.Datetime("us", "UTC")
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
 _UNITS = {"d": timedelta(days=1), "w": timedelta(weeks=1), "h": timedelta(hours=1)}
@@ -303,16 +305,27 @@ def build_window_grid(frame: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFra
     last event; named periods overlapping the partnership's span; stages it
     reached). A window is ``complete`` once the partnership has an event at or
     after its end (a stage always is).
+
+    Rolling windows of a ``frame`` carrying ``_first_window``
+    (:data:`FIRST_WINDOW`, per partnership) start at that index instead of 0:
+    the same rows, without the earlier windows.
     """
     span = _partnership_span(frame)
     if isinstance(windows, RollingWindows):
         step = _us(windows.step)
         count = (pl.col("_last") - pl.col("_first")).dt.total_microseconds() // step + 1
+        first = pl.lit(0, pl.Int64)
+        if FIRST_WINDOW in frame.collect_schema().names():
+            span = span.join(
+                frame.group_by(s.PARTNERSHIP_ID).agg(pl.col(FIRST_WINDOW).min()),
+                on=s.PARTNERSHIP_ID,
+            )
+            first = pl.col(FIRST_WINDOW).cast(pl.Int64).clip(lower_bound=0)
         grid = (
             span.with_columns(
-                pl.int_ranges(0, count, dtype=pl.Int64).alias(WINDOW_INDEX)
+                pl.int_ranges(first, count, dtype=pl.Int64).alias(WINDOW_INDEX)
             )
-            .explode(WINDOW_INDEX)
+            .explode(WINDOW_INDEX, empty_as_null=False)
             .with_columns(_rolling_labels(windows))
         )
     elif isinstance(windows, NamedPeriods):
