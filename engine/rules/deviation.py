@@ -56,6 +56,8 @@ SEVERITIES: Final = {
 SEQ: Final = "seq"
 
 _UTC_US = pl.Datetime("us", "UTC")
+# Below every representable timestamp: where a sort puts a null one.
+_FIRST_US: Final = -(2**63)
 DEVIATION_SCHEMA: Final = pl.Schema(
     {
         "partnership_id": pl.String(),
@@ -111,14 +113,23 @@ def prepare_events(
     [2, 0, 1]
     """
     lazy = drop_engine_events(frame.lazy())
-    names = lazy.collect_schema().names()
-    tie = s.VERSION if s.VERSION in names else "_row"
-    if tie == "_row":
-        lazy = lazy.with_row_index("_row")
     if as_of is not None:
         lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
-    order = pl.arg_sort_by(s.TIMESTAMP, tie).arg_sort().cast(pl.Int64)
-    return lazy.select(*_RULE_COLUMNS, order.alias(SEQ))
+    return lazy.select(*_RULE_COLUMNS, _rank_events(lazy).alias(SEQ))
+
+
+def _rank_events(lazy: pl.LazyFrame) -> pl.Expr:
+    """Return each event's 0-based rank by ``(time:timestamp, version)``.
+
+    Without a ``version`` column, ties keep row order: an ordinal rank of the
+    timestamps alone (one stable sort, its inverse scattered), where sorting
+    by two keys and then inverting that permutation takes two sorts. A null
+    timestamp ranks first, as a sort puts it.
+    """
+    if s.VERSION in lazy.collect_schema().names():
+        return pl.arg_sort_by(s.TIMESTAMP, s.VERSION).arg_sort().cast(pl.Int64)
+    earliest = pl.col(s.TIMESTAMP).to_physical().fill_null(_FIRST_US)
+    return earliest.rank("ordinal").cast(pl.Int64) - 1
 
 
 def keep_first_events(frame: pl.LazyFrame, *, by: list[str]) -> pl.LazyFrame:
