@@ -641,8 +641,9 @@ def compute_indicators(
     names = events.group_by(GROUP).agg(
         pl.col(PARTNERSHIP_NAME).first(), pl.col(GROUP_NAME).first()
     )
-    # One subplan shared by the kernels (polars eliminates the common subplan).
-    intervals = partner_intervals(select_membership_columns(events))
+    # Collected once for the kernels that read them (polars does not share
+    # the subplan between them).
+    intervals = partner_intervals(select_membership_columns(events)).collect().lazy()
     grouped = by is not None
     # One u64 window key: joins hash one column; the grid is sorted by it
     # while it is narrow, and the joins keep its order.

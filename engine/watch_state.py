@@ -24,9 +24,13 @@ already) keeps its rows and verdicts. From the first other window ``k`` on,
 the step recomputes from a *reduced* frame: the events from the start of the
 last window with events before ``k`` (indicators; from ``lookback`` windows
 before ``k`` for process drift), plus *carriers*, the earlier events those
-read (listed above; the events at the first time, which anchor the windows;
-for process drift the previous event and the last stage-defining one).
-Carriers only fall in earlier windows, whose recomputed rows are discarded.
+read (listed above, a closer only when an event from the cut on opens its
+item: that conflict raised, that objective proposed, that idea started; the
+events at the first time, which anchor the windows; for process drift the
+previous event and the last stage-defining one). Carriers only fall in
+earlier windows, which the indicators do not even compute
+(``compute_indicators(first_windows=)``); the process-drift rows of earlier
+windows are discarded.
 
 A partnership falls back to its whole history when the state does not know it
 (first step, restart, new partnership), when new events precede its first
@@ -51,6 +55,7 @@ import polars as pl
 from engine import schema as s
 from engine.alerts import ALERT_SCHEMA, AlertRules, with_alert_ids
 from engine.alignment import IndicatorConfig
+from engine.attributes import CONFLICT_ID, attribute_expr, objective_ids_expr
 from engine.drift import (
     collect_drift_candidates,
     count_process_lookback,
@@ -76,6 +81,21 @@ CARRIED_ACTIVITIES = frozenset(
         "start_action",
     }
 )
+# A carried event that closes an item (resolves a conflict, agrees an
+# objective, plans or starts an idea) only matters to the recomputed windows
+# when an event at or after the cut opens the same item (raises that
+# conflict, proposes that objective, starts that idea): others are dropped.
+_CLOSERS = {
+    "resolve_conflict": "conflict",
+    "agree_objectives": "objective",
+    "agree_action_plan": "idea",
+    "start_action": "idea",
+}
+_OPENERS = {
+    "raise_conflict": "conflict",
+    "propose_objective": "objective",
+    "start_action": "idea",
+}
 _PID = "partnership_id"
 _TS = pl.Datetime("us", "UTC")
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
@@ -276,19 +296,91 @@ def _slim_events(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _indicator_rows(state: WatchState, slim: pl.DataFrame) -> pl.Series:
-    """Return which events the recomputed windows' indicators read (and carriers)."""
-    seen = state.partners.select(
-        s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_seen")
-    ).unique()
+def _item_carriers(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
+    """Return the closers before the cut whose item is opened from the cut on.
+
+    Rows ``case:concept:name, version`` (see :data:`_CLOSERS`): an idea's
+    plans and earlier starts decide which of its starts is the first after
+    its plan, a conflict's or objective's closers whether it is closed by a
+    window's end; an item no later event opens reaches no recomputed window.
+    """
+    before = pl.col(s.TIMESTAMP) < pl.col("_cut")
+    activity = pl.col(s.ACTIVITY)
+    rows = (
+        events.lazy()
+        .filter(activity.is_in(sorted(_CLOSERS.keys() | _OPENERS.keys())))
+        .select(s.PARTNERSHIP_ID, s.VERSION, s.TIMESTAMP, s.ACTIVITY, s.ATTRIBUTES)
+        .join(plan.lazy().select(s.PARTNERSHIP_ID, "_cut"), on=s.PARTNERSHIP_ID)
+        # Only closers before the cut and openers from it on are parsed.
+        .filter(
+            pl.when(before)
+            .then(activity.is_in(sorted(_CLOSERS)))
+            .otherwise(activity.is_in(sorted(_OPENERS)))
+        )
+        .with_columns(before.alias("_before"))
+    )
+    items = {
+        "conflict": pl.concat_list(attribute_expr(CONFLICT_ID)),
+        "objective": objective_ids_expr(),
+        "idea": pl.concat_list(attribute_expr("idea_id")),
+    }
+    kind = pl.when(pl.col("_before"))
+    kind_of = {
+        k: kind.then(
+            activity.is_in([a for a, v in _CLOSERS.items() if v == k])
+        ).otherwise(activity.is_in([a for a, v in _OPENERS.items() if v == k]))
+        for k in items
+    }
+    keyed = (
+        pl.concat(
+            [
+                rows.filter(kind_of[k]).select(
+                    s.PARTNERSHIP_ID,
+                    s.VERSION,
+                    "_before",
+                    pl.lit(k).alias("_kind"),
+                    item.alias("_item"),
+                )
+                for k, item in items.items()
+            ]
+        )
+        .explode("_item")
+        .drop_nulls("_item")
+    )
+    key = [s.PARTNERSHIP_ID, "_kind", "_item"]
+    opened = keyed.filter(pl.col("_before").not_()).select(key).unique()
+    return (
+        keyed.filter("_before")
+        .join(opened, on=key, how="semi")
+        .select(s.PARTNERSHIP_ID, s.VERSION)
+        .unique()
+        .collect()
+    )
+
+
+def _indicator_rows(
+    state: WatchState, slim: pl.DataFrame, carriers: pl.DataFrame
+) -> pl.Series:
+    """Return which events the recomputed windows' indicators read (and carriers).
+
+    Those from the cut on, those at the first time (the anchor), the
+    membership events, each partner organization's first appearance and the
+    closers of items opened from the cut on (:func:`_item_carriers`).
+    """
+    seen = pl.concat(
+        [state.partners.select(s.PARTNERSHIP_ID, s.VERSION), carriers]
+    ).select(s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_seen"))
     return (
         slim.join(
-            seen, on=[s.PARTNERSHIP_ID, s.VERSION], how="left", maintain_order="left"
+            seen.unique(),
+            on=[s.PARTNERSHIP_ID, s.VERSION],
+            how="left",
+            maintain_order="left",
         )
         .select(
             (pl.col(s.TIMESTAMP) >= pl.col("_cut"))
             | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
-            | pl.col(s.ACTIVITY).is_in(sorted(CARRIED_ACTIVITIES))
+            | pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"])
             | pl.col("_seen").fill_null(value=False)
         )
         .to_series()
@@ -392,7 +484,7 @@ def advance_watch_state(
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
     slim = _slim_events(events, plan)
     fresh = compute_indicators(
-        events.filter(_indicator_rows(state, slim)),
+        events.filter(_indicator_rows(state, slim, _item_carriers(events, plan))),
         windows=windows,
         config=config,
         first_windows=_first_windows(plan, windows=windows),
