@@ -24,7 +24,6 @@ from engine.rules.deviation import (
     SEQ,
     finish_deviations,
     format_date_expr,
-    keep_first_events,
 )
 
 if TYPE_CHECKING:
@@ -40,22 +39,6 @@ _TOPS = "_top_organizations"
 _MAX_NAMED = 10
 
 
-def _execution_starts(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Return each partnership's first execution-stage event: its seq, id and time.
-
-    Execution begins with the first event whose phase (recorded, else inferred
-    from a canonical activity: ``start_action``, ``report_progress``) is
-    ``execution``.
-    """
-    return (
-        keep_first_events(
-            events.filter(pl.col(s.PHASE) == "execution"), by=[s.PARTNERSHIP_ID]
-        )
-        .select(s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY)
-        .rename({SEQ: _EXEC_SEQ})
-    )
-
-
 def _in_execution(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
     """Return the ``points`` (events without a phase of their own) in execution.
 
@@ -67,15 +50,19 @@ def _in_execution(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
     is. Only points after such a return (renegotiation) look up the last phase
     before them, among that partnership's events from the return on.
     """
-    # Only the partnerships of the points are read (often none: meetings
-    # usually carry their phase).
-    events = events.join(
-        points.select(s.PARTNERSHIP_ID).unique(), on=s.PARTNERSHIP_ID, how="semi"
+    # Only the phased events of the points' partnerships are read (often none:
+    # meetings usually carry their phase), picked once for every use below.
+    phased = (
+        events.select(s.PARTNERSHIP_ID, SEQ, s.PHASE)
+        .filter(pl.col(s.PHASE).is_not_null())
+        .join(points.select(s.PARTNERSHIP_ID).unique(), on=s.PARTNERSHIP_ID, how="semi")
+        .cache()
     )
-    phased = events.filter(pl.col(s.PHASE).is_not_null()).select(
-        s.PARTNERSHIP_ID, SEQ, s.PHASE
+    starts = (
+        phased.filter(pl.col(s.PHASE) == "execution")
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(pl.col(SEQ).min().alias(_EXEC_SEQ))
     )
-    starts = _execution_starts(events).select(s.PARTNERSHIP_ID, _EXEC_SEQ)
     returns = (
         phased.filter(pl.col(s.PHASE) != "execution")
         .join(starts, on=s.PARTNERSHIP_ID)
@@ -192,43 +179,41 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     )
 
 
-def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.LazyFrame:
-    """Return execution gaps longer than ``days`` without a feedback meeting."""
-    starts = _execution_starts(events).cache()
-    meetings = (
-        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
-        .join(starts.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
-        .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
-        .select(
-            s.PARTNERSHIP_ID,
-            SEQ,
-            s.EVENT_ID,
-            s.TIMESTAMP,
-            s.ACTIVITY,
-            pl.lit(value=False).alias("_opens"),
-        )
-    )
-    points = pl.concat(
-        [
-            starts.select(
-                s.PARTNERSHIP_ID,
-                pl.col(_EXEC_SEQ).alias(SEQ),
-                s.EVENT_ID,
-                s.TIMESTAMP,
-                s.ACTIVITY,
-                pl.lit(value=True).alias("_opens"),
-            ),
-            meetings,
-        ]
-    )
+def _execution_points(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the events that open a gap: each execution start, then the later meetings.
+
+    Both carry the partnership's last timestamp (``_last_seen``), found in the
+    same pass over the events as the first execution-phase event.
+    """
     # Execution is known to run only while the partnership records events: the
     # last gap ends at its last event (by as_of), not at the end of a log that
     # other partnerships run on (a partnership that stopped in 2019 did not run
     # execution without feedback until 2024).
-    last_seen = events.group_by(s.PARTNERSHIP_ID).agg(
-        pl.col(s.TIMESTAMP).max().alias("_last_seen")
+    spans = (
+        events.group_by(s.PARTNERSHIP_ID)
+        .agg(
+            pl.col(SEQ).filter(pl.col(s.PHASE) == "execution").min().alias(_EXEC_SEQ),
+            pl.col(s.TIMESTAMP).max().alias("_last_seen"),
+        )
+        .filter(pl.col(_EXEC_SEQ).is_not_null())
+        .cache()
     )
-    points = points.join(last_seen, on=s.PARTNERSHIP_ID, how="left")
+    columns = (s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY, "_last_seen")
+    starts = events.join(
+        spans.select(pl.col(_EXEC_SEQ).alias(SEQ), "_last_seen"), on=SEQ
+    ).select(*columns, pl.lit(value=True).alias("_opens"))
+    meetings = (
+        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+        .join(spans, on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
+        .select(*columns, pl.lit(value=False).alias("_opens"))
+    )
+    return pl.concat([starts, meetings])
+
+
+def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.LazyFrame:
+    """Return execution gaps longer than ``days`` without a feedback meeting."""
+    points = _execution_points(events)
     # Sorted by partnership: a global shift masked at partnership edges.
     until = (
         pl.when(pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(-1))
