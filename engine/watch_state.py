@@ -394,22 +394,25 @@ def _process_rows(slim: pl.DataFrame) -> pl.Series:
         pl.col(s.PHASE),
         pl.col(s.ACTIVITY).replace_strict(staged, default=None, return_dtype=pl.String),
     )
-    before = (
-        slim.filter(pl.col(s.TIMESTAMP) < pl.col("_cut_dfg"))
-        .select(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, stage.alias("_stage"))
-        .sort(s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION)
+    order = [s.TIMESTAMP, s.VERSION]
+    versions = pl.col(s.VERSION).sort_by(order)
+    carriers = (
+        slim.lazy()
+        .filter(pl.col(s.TIMESTAMP) < pl.col("_cut_dfg"))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(
+            versions.last().alias("_previous"),
+            versions.filter(stage.sort_by(order).is_not_null()).last().alias("_staged"),
+        )
+        .unpivot(index=s.PARTNERSHIP_ID, value_name=s.VERSION)
+        .select(s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_carried"))
+        .drop_nulls(s.VERSION)
+        .unique()
+        .collect()
     )
-    carriers = pl.concat(
-        [
-            before.group_by(s.PARTNERSHIP_ID).agg(pl.col(s.VERSION).last()),
-            before.filter(pl.col("_stage").is_not_null())
-            .group_by(s.PARTNERSHIP_ID)
-            .agg(pl.col(s.VERSION).last()),
-        ]
-    ).with_columns(pl.lit(value=True).alias("_carried"))
     return (
         slim.join(
-            carriers.unique(),
+            carriers,
             on=[s.PARTNERSHIP_ID, s.VERSION],
             how="left",
             maintain_order="left",
@@ -492,7 +495,8 @@ def advance_watch_state(
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
     if rules.process_drift.enabled:
         candidates = detect_process_drift(
-            events.filter(_process_rows(slim)).lazy(),
+            # Lazy: only the few columns process drift reads are filtered.
+            events.lazy().filter(pl.lit(_process_rows(slim))),
             windows=windows,
             rule=rules.process_drift,
         ).collect()
