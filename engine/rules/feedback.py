@@ -113,7 +113,10 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     element = pl.element().struct.field
     is_top = (element("role") == "top_manager") & element("organization").is_not_null()
     is_meeting = pl.col(s.ACTIVITY) == "feedback_meeting"
-    top_orgs = pl.col(s.PARTICIPANTS).list.eval(element("organization").filter(is_top))
+    # Distinct per meeting: the active ones are then counted, not n_unique'd.
+    top_orgs = pl.col(s.PARTICIPANTS).list.eval(
+        element("organization").filter(is_top).unique()
+    )
     # Not cached: each use reads only its columns.
     candidates = events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
     # The stage is found on narrow key rows; the meetings are then picked by seq.
@@ -143,7 +146,7 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         .join(
             filter_active_partners(intervals, tops)
             .group_by(SEQ)
-            .agg(pl.col(s.ORGANIZATION).n_unique().alias("_tops")),
+            .agg(pl.len().alias("_tops")),
             on=SEQ,
             how="left",
         )
