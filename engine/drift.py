@@ -84,11 +84,15 @@ __all__ = [
     "collect_drift_candidates",
     "compute_process_distance",
     "count_process_lookback",
+    "count_stage_edges",
     "detect_drift",
     "detect_process_drift",
     "detect_score_drift",
     "detect_status_crossings",
     "finish_drift_alerts",
+    "judge_process_drift",
+    "measure_process_distance",
+    "prepare_dfg_events",
 ]
 
 _PID = "partnership_id"
@@ -241,7 +245,7 @@ def count_process_lookback(windows: WindowSpec, *, rule: ProcessDriftRule) -> in
     return _baseline_lag(windows) + rule.baseline_windows
 
 
-def _dfg_events(frame: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+def prepare_dfg_events(frame: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
     """Return the partners' events with what a DFG per window needs, keyed cheaply.
 
     Engine-written events are dropped; the partnership id is categorical (its
@@ -289,6 +293,24 @@ def _stage_edges(events: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def count_stage_edges(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
+    """Return how many directly-follows pairs each window holds, per stage and edge.
+
+    ``events`` come from :func:`prepare_dfg_events`; columns
+    ``case:concept:name, window_index, _stage, _source, _target, _p``. An
+    edge belongs to the windows and the lifecycle stage of its target event.
+    A window's counts read only its events and the one before each (the
+    source, and the stage in force), so those of a window that can no longer
+    change can be kept (:mod:`engine.watch_state`).
+    """
+    key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE, "_source", "_target"]
+    return (
+        assign_event_windows(_stage_edges(events), events=events, windows=windows)
+        .group_by(key)
+        .agg(pl.len().alias("_p"))
+    )
+
+
 def compute_process_distance(
     frame: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
 ) -> pl.LazyFrame:
@@ -305,19 +327,26 @@ def compute_process_distance(
     ``baseline_edges`` count the pairs of the measured stages (all the
     window's pairs, and 0, when none is).
     """
-    events = _dfg_events(frame, windows=windows)
-    edges = _stage_edges(events)
+    counts = count_stage_edges(
+        prepare_dfg_events(frame, windows=windows), windows=windows
+    )
+    return measure_process_distance(counts, windows=windows, rule=rule)
+
+
+def measure_process_distance(
+    counts: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
+) -> pl.LazyFrame:
+    """Return :func:`compute_process_distance` from the windows' pair counts.
+
+    ``counts`` is :func:`count_stage_edges` (or any subset holding, for each
+    window measured, the counts of it and of its baseline windows).
+    """
     stage_key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE]
     key = [*stage_key, "_source", "_target"]
-    current = (
-        assign_event_windows(edges, events=events, windows=windows)
-        .group_by(key)
-        .agg(pl.len().alias("_p"))
-    )
     lag = _baseline_lag(windows)
     shifts = pl.int_ranges(lag, lag + rule.baseline_windows, dtype=pl.Int64)
     baseline = (
-        current.with_columns(shifts.alias("_shift"))
+        counts.with_columns(shifts.alias("_shift"))
         .explode("_shift")
         .with_columns(pl.col(WINDOW_INDEX) + pl.col("_shift"))
         .group_by(key)
@@ -325,7 +354,7 @@ def compute_process_distance(
     )
     gap = (pl.col("_p") / pl.col("_n_p") - pl.col("_q") / pl.col("_n_q")).abs()
     per_stage = (
-        current.join(baseline, on=key, how="full", coalesce=True)
+        counts.join(baseline, on=key, how="full", coalesce=True)
         .with_columns(pl.col("_p").fill_null(0), pl.col("_q").fill_null(0))
         .with_columns(
             pl.col("_p").sum().over(stage_key).alias("_n_p"),
@@ -376,10 +405,24 @@ def detect_process_drift(
     frame: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
 ) -> pl.LazyFrame:
     """Return windows whose DFG drifted from the previous windows' (alert rows)."""
-    grid = build_window_grid(
-        _dfg_events(frame, windows=windows), windows=windows
-    ).filter(pl.col(COMPLETE))
-    distance = compute_process_distance(frame, windows=windows, rule=rule)
+    events = prepare_dfg_events(frame, windows=windows)
+    grid = build_window_grid(events, windows=windows).filter(pl.col(COMPLETE))
+    distance = measure_process_distance(
+        count_stage_edges(events, windows=windows), windows=windows, rule=rule
+    )
+    return judge_process_drift(grid, distance, rule=rule)
+
+
+def judge_process_drift(
+    grid: pl.LazyFrame, distance: pl.LazyFrame, *, rule: ProcessDriftRule
+) -> pl.LazyFrame:
+    """Return the alert rows of the ``grid`` windows whose DFG drifted.
+
+    ``grid`` holds the complete windows to judge (:func:`engine.windows.build_window_grid`,
+    categorical partnership ids), ``distance`` :func:`measure_process_distance`.
+    A window fires at the first of a run of drifted windows: the first window
+    of ``grid`` per partnership cannot tell, and only serves the next one.
+    """
     measured = (pl.col("edges") >= rule.min_edges) & (
         pl.col("baseline_edges") >= rule.min_edges
     )

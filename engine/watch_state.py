@@ -4,7 +4,7 @@ A ``watch`` step used to re-evaluate the whole history of every partnership its
 batch touches, and a time-ordered feed touches all of them at every step.
 :class:`WatchState` keeps, inside the watching process and per partnership,
 the indicator rows of its windows, its process-drift candidates (before the
-cool-down), its first and last event times, and the event where each partner
+cool-down) and its windows' directly-follows pair counts, its first and last event times, and the event where each partner
 organization first appeared in a partner role.
 
 Why the rows of early windows cannot change. Rolling windows are anchored at
@@ -20,17 +20,18 @@ pairs of it and of the :func:`engine.drift.count_process_lookback` windows
 before it (a pair's source is the previous event, its stage the stage in
 force). So when a partnership's new events start at ``t``, every window
 ending at or before ``t`` and before its previous last event (so complete
-already) keeps its rows and verdicts. From the first other window ``k`` on,
-the step recomputes from a *reduced* frame: the events from the start of the
-last window with events before ``k`` (indicators; from ``lookback`` windows
-before ``k`` for process drift), plus *carriers*, the earlier events those
-read (listed above, a closer only when an event from the cut on opens its
-item: that conflict raised, that objective proposed, that idea started; the
-events at the first time, which anchor the windows; for process drift the
-previous event and the last stage-defining one). Carriers only fall in
-earlier windows, which the indicators do not even compute
-(``compute_indicators(first_windows=)``); the process-drift rows of earlier
-windows are discarded.
+already) keeps its rows, verdicts and directly-follows pair counts. From the
+first other window ``k`` on, the step recomputes from a *reduced* frame: the
+events from the start of the last window with events before ``k``
+(indicators; from the start of window ``k`` for process drift, whose
+verdicts read the kept pair counts of the windows before ``k``), plus
+*carriers*, the earlier events those read (listed above, a closer only when
+an event from the cut on opens its item: that conflict raised, that
+objective proposed, that idea started; the events at the first time, which
+anchor the windows; for process drift the previous event and the last
+stage-defining one). Carriers only fall in earlier windows, which the
+indicators do not even compute (``compute_indicators(first_windows=)``);
+the pair counts of earlier windows are discarded.
 
 A partnership falls back to its whole history when the state does not know it
 (first step, restart, new partnership), when new events precede its first
@@ -59,13 +60,18 @@ from engine.attributes import CONFLICT_ID, attribute_expr, objective_ids_expr
 from engine.drift import (
     collect_drift_candidates,
     count_process_lookback,
-    detect_process_drift,
+    count_stage_edges,
     finish_drift_alerts,
+    judge_process_drift,
+    measure_process_distance,
+    prepare_dfg_events,
 )
 from engine.indicators import compute_indicators
 from engine.partners import explode_partner_organizations
+from engine.windows import COMPLETE, WINDOW_INDEX, build_window_grid
 
 if TYPE_CHECKING:
+    from engine.alerts import ProcessDriftRule
     from engine.windows import RollingWindows
 
 __all__ = ["CARRIED_ACTIVITIES", "WatchState", "advance_watch_state"]
@@ -127,6 +133,7 @@ class WatchState:
     process: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=ALERT_SCHEMA)
     )
+    edges: pl.DataFrame | None = None
 
     def is_valid(
         self, *, position: int, config: IndicatorConfig, rules: AlertRules
@@ -144,6 +151,7 @@ class WatchState:
         self.partners = pl.DataFrame(schema=_SEEN)
         self.rows = None
         self.process = pl.DataFrame(schema=ALERT_SCHEMA)
+        self.edges = None
 
 
 def _us(delta: timedelta) -> int:
@@ -179,13 +187,14 @@ def _plan_steps(
     events: pl.DataFrame,
     batch: pl.DataFrame,
     windows: RollingWindows,
-    lookback: int,
 ) -> pl.DataFrame:
     """Per touched partnership: where its kept rows end and its reduced frames start.
 
-    Columns ``case:concept:name, _full, _keep`` (start of the first window to
-    recompute), ``_cut`` (indicator frame start) and ``_cut_dfg`` (process
-    drift frame start); a full partnership has them all at the earliest time.
+    Columns ``case:concept:name, _full, _k`` (the first window to recompute,
+    0 for a full partnership), ``_keep`` (its start, which is also where the
+    process-drift frame starts: earlier windows' pair counts are kept) and
+    ``_cut`` (indicator frame start); a full partnership has them at the
+    earliest time.
     """
     step, width = _us(windows.step), _us(windows.window)
     engine = pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES))
@@ -246,6 +255,7 @@ def _plan_steps(
             s.PARTNERSHIP_ID,
             "_full",
             "_first",
+            pl.when(pl.col("_full")).then(0).otherwise(pl.col("_k")).alias("_k"),
             unless_full(_after(pl.col("_anchor"), pl.col("_k"), step)).alias("_keep"),
             unless_full(
                 _after(
@@ -254,13 +264,6 @@ def _plan_steps(
                     step,
                 )
             ).alias("_cut"),
-            unless_full(
-                _after(
-                    pl.col("_anchor"),
-                    (pl.col("_k") - lookback).clip(lower_bound=0),
-                    step,
-                )
-            ).alias("_cut_dfg"),
         )
     )
 
@@ -289,7 +292,7 @@ def _slim_events(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
     return events.select(
         s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, s.ACTIVITY, s.PHASE
     ).join(
-        plan.select(s.PARTNERSHIP_ID, "_first", "_cut", "_cut_dfg"),
+        plan.select(s.PARTNERSHIP_ID, "_first", "_cut", "_keep"),
         on=s.PARTNERSHIP_ID,
         how="left",
         maintain_order="left",
@@ -398,7 +401,7 @@ def _process_rows(slim: pl.DataFrame) -> pl.Series:
     versions = pl.col(s.VERSION).sort_by(order)
     carriers = (
         slim.lazy()
-        .filter(pl.col(s.TIMESTAMP) < pl.col("_cut_dfg"))
+        .filter(pl.col(s.TIMESTAMP) < pl.col("_keep"))
         .group_by(s.PARTNERSHIP_ID)
         .agg(
             versions.last().alias("_previous"),
@@ -418,7 +421,7 @@ def _process_rows(slim: pl.DataFrame) -> pl.Series:
             maintain_order="left",
         )
         .select(
-            (pl.col(s.TIMESTAMP) >= pl.col("_cut_dfg"))
+            (pl.col(s.TIMESTAMP) >= pl.col("_keep"))
             | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
             | pl.col("_carried").fill_null(value=False)
         )
@@ -435,6 +438,59 @@ def _merge(
     )
     new = fresh.join(keep, on=_PID).filter(pl.col("window_start") >= pl.col("_keep"))
     return pl.concat([old.drop("_keep"), new.drop("_keep")], how="vertical_relaxed")
+
+
+def _advance_process_drift(
+    state: WatchState,
+    *,
+    events: pl.LazyFrame,
+    plan: pl.DataFrame,
+    windows: RollingWindows,
+    rule: ProcessDriftRule,
+) -> None:
+    """Judge windows ``k - 1`` on from kept and fresh pair counts; keep them.
+
+    The pair counts of windows before ``k`` cannot change, so they come from
+    ``state.edges``, those from ``k`` on from ``events`` (the reduced
+    frame, from window ``k``'s start plus carriers); a window's verdict reads
+    those of the :func:`engine.drift.count_process_lookback` windows before it.
+    """
+    lookback = count_process_lookback(windows, rule=rule)
+    first = plan.lazy().select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), "_k")
+    index = pl.col(WINDOW_INDEX)
+    dfg = prepare_dfg_events(events, windows=windows)
+    fresh = (
+        count_stage_edges(dfg, windows=windows)
+        .join(first, on=s.PARTNERSHIP_ID)
+        .filter(index >= pl.col("_k"))
+        .drop("_k")
+        .collect()
+    )
+    kept = (state.edges if state.edges is not None else fresh.clear()).lazy()
+    earlier = kept.join(first, on=s.PARTNERSHIP_ID).filter(
+        index.is_between(pl.col("_k") - lookback, pl.col("_k") - 1)
+    )
+    grid = (
+        build_window_grid(dfg, windows=windows)
+        .filter(pl.col(COMPLETE))
+        .join(first, on=s.PARTNERSHIP_ID)
+        .filter(index >= pl.col("_k") - 1)
+        .drop("_k")
+    )
+    counts = pl.concat([earlier.drop("_k"), fresh.lazy()])
+    distance = measure_process_distance(counts, windows=windows, rule=rule)
+    candidates = judge_process_drift(grid, distance, rule=rule).collect()
+    keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
+    state.process = _merge(state.process, candidates.cast(ALERT_SCHEMA), keep)
+    state.edges = pl.concat(
+        [
+            kept.join(first, on=s.PARTNERSHIP_ID, how="left")
+            .filter(pl.col("_k").is_null() | (index < pl.col("_k")))
+            .drop("_k")
+            .collect(),
+            fresh,
+        ]
+    )
 
 
 def _update_partners(
@@ -480,10 +536,7 @@ def advance_watch_state(
         :func:`engine.watching.evaluate_alerts` on their whole history).
     """
     config = state.config or IndicatorConfig()
-    lookback = count_process_lookback(windows, rule=rules.process_drift)
-    plan = _plan_steps(
-        state, events=events, batch=batch, windows=windows, lookback=lookback
-    )
+    plan = _plan_steps(state, events=events, batch=batch, windows=windows)
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
     slim = _slim_events(events, plan)
     fresh = compute_indicators(
@@ -494,13 +547,14 @@ def advance_watch_state(
     )
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
     if rules.process_drift.enabled:
-        candidates = detect_process_drift(
+        _advance_process_drift(
+            state,
             # Lazy: only the few columns process drift reads are filtered.
-            events.lazy().filter(pl.lit(_process_rows(slim))),
+            events=events.lazy().filter(pl.lit(_process_rows(slim))),
+            plan=plan,
             windows=windows,
             rule=rules.process_drift,
-        ).collect()
-        state.process = _merge(state.process, candidates.cast(ALERT_SCHEMA), keep)
+        )
     state.partners = _update_partners(state, events, batch, plan)
     spans = events.group_by(s.PARTNERSHIP_ID).agg(
         pl.col(s.TIMESTAMP).min().alias("_first"),
