@@ -103,31 +103,46 @@ def _in_execution(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([settled.drop(_EXEC_SEQ, "_return_seq"), looked_up])
 
 
-def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
-    """Return execution-stage meetings where an active partner has no top manager."""
+def _meeting_rows(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Return every ``feedback_meeting`` with its distinct top-manager organizations.
+
+    Cached: both parts of the rule read the meetings, picked in one pass.
+    """
     # Only listed participants can be top managers (an event without any makes
-    # its own organization appear with role `other`). Their organizations are
-    # picked from the lists of every event before filtering the meetings: the
-    # list values are read in place, where filtering events first would copy
-    # every meeting's participant list.
+    # its own organization appear with role `other`). Distinct per meeting:
+    # the active ones are then counted, not n_unique'd.
     element = pl.element().struct.field
     is_top = (element("role") == "top_manager") & element("organization").is_not_null()
-    is_meeting = pl.col(s.ACTIVITY) == "feedback_meeting"
-    # Distinct per meeting: the active ones are then counted, not n_unique'd.
     top_orgs = pl.col(s.PARTICIPANTS).list.eval(
         element("organization").filter(is_top).unique()
     )
-    # Not cached: each use reads only its columns.
-    candidates = events.with_columns(pl.when(is_meeting).then(top_orgs).alias(_TOPS))
-    # The stage is found on narrow key rows; the meetings are then picked by seq.
-    keys = events.filter(is_meeting).select(s.PARTNERSHIP_ID, SEQ, s.PHASE)
+    return (
+        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
+        .select(
+            s.PARTNERSHIP_ID,
+            SEQ,
+            s.EVENT_ID,
+            s.TIMESTAMP,
+            s.ACTIVITY,
+            s.PHASE,
+            top_orgs.alias(_TOPS),
+        )
+        .cache()
+    )
+
+
+def _absent_top_managers(
+    events: pl.LazyFrame, meeting_rows: pl.LazyFrame, intervals: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Return execution-stage meetings where an active partner has no top manager."""
+    keys = meeting_rows.select(s.PARTNERSHIP_ID, SEQ, s.PHASE)
     in_execution = pl.concat(
         [
             keys.filter(pl.col(s.PHASE) == "execution").select(SEQ),
             _in_execution(events, keys.filter(pl.col(s.PHASE).is_null())).select(SEQ),
         ]
     )
-    meetings = candidates.filter(is_meeting).join(in_execution, on=SEQ, how="semi")
+    meetings = meeting_rows.join(in_execution, on=SEQ, how="semi")
     tops = (
         meetings.select(
             s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, pl.col(_TOPS).alias(s.ORGANIZATION)
@@ -182,7 +197,7 @@ def _absent_top_managers(events: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     )
 
 
-def _execution_points(events: pl.LazyFrame) -> pl.LazyFrame:
+def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.LazyFrame:
     """Return the events that open a gap: each execution start, then the later meetings.
 
     Both carry the partnership's last timestamp (``_last_seen``), found in the
@@ -206,17 +221,18 @@ def _execution_points(events: pl.LazyFrame) -> pl.LazyFrame:
         spans.select(pl.col(_EXEC_SEQ).alias(SEQ), "_last_seen"), on=SEQ
     ).select(*columns, pl.lit(value=True).alias("_opens"))
     meetings = (
-        events.filter(pl.col(s.ACTIVITY) == "feedback_meeting")
-        .join(spans, on=s.PARTNERSHIP_ID)
+        meeting_rows.join(spans, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
         .select(*columns, pl.lit(value=False).alias("_opens"))
     )
     return pl.concat([starts, meetings])
 
 
-def _feedback_gaps(events: pl.LazyFrame, *, days: int, as_of: datetime) -> pl.LazyFrame:
+def _feedback_gaps(
+    events: pl.LazyFrame, meeting_rows: pl.LazyFrame, *, days: int, as_of: datetime
+) -> pl.LazyFrame:
     """Return execution gaps longer than ``days`` without a feedback meeting."""
-    points = _execution_points(events)
+    points = _execution_points(events, meeting_rows)
     # Sorted by partnership: a global shift masked at partnership edges.
     until = (
         pl.when(pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(-1))
@@ -281,13 +297,17 @@ def check_top_manager_feedback(
     intervals
         :func:`engine.partners.partner_intervals` of ``events``, if already known.
     """
+    meeting_rows = _meeting_rows(events)
     found = pl.concat(
         [
             _absent_top_managers(
                 events,
+                meeting_rows,
                 intervals if intervals is not None else partner_intervals(events),
             ),
-            _feedback_gaps(events, days=thresholds.feedback_gap_days, as_of=as_of),
+            _feedback_gaps(
+                events, meeting_rows, days=thresholds.feedback_gap_days, as_of=as_of
+            ),
         ]
     )
     return finish_deviations(found, rule="missing_top_manager_feedback")
