@@ -334,27 +334,32 @@ def compute_process_distance(
 
 
 def measure_process_distance(
-    counts: pl.LazyFrame, *, windows: WindowSpec, rule: ProcessDriftRule
+    counts: pl.LazyFrame,
+    *,
+    windows: WindowSpec,
+    rule: ProcessDriftRule,
+    first_windows: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return :func:`compute_process_distance` from the windows' pair counts.
 
     ``counts`` is :func:`count_stage_edges` (or any subset holding, for each
     window measured, the counts of it and of its baseline windows).
+    ``first_windows`` (``case:concept:name``, ``window_index``), when given,
+    measures each partnership's windows from that one on only.
     """
     stage_key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE]
     key = [*stage_key, "_source", "_target"]
     lag = _baseline_lag(windows)
     shifts = pl.int_ranges(lag, lag + rule.baseline_windows, dtype=pl.Int64)
-    baseline = (
-        counts.with_columns(shifts.alias("_shift"))
-        .explode("_shift")
-        .with_columns(pl.col(WINDOW_INDEX) + pl.col("_shift"))
-        .group_by(key)
-        .agg(pl.col("_p").sum().alias("_q"))
+    baseline = counts.with_columns(shifts.alias("_shift")).explode("_shift")
+    baseline = _from_first_window(
+        baseline.with_columns(pl.col(WINDOW_INDEX) + pl.col("_shift")), first_windows
     )
+    baseline = baseline.group_by(key).agg(pl.col("_p").sum().alias("_q"))
     gap = (pl.col("_p") / pl.col("_n_p") - pl.col("_q") / pl.col("_n_q")).abs()
     per_stage = (
-        counts.join(baseline, on=key, how="full", coalesce=True)
+        _from_first_window(counts, first_windows)
+        .join(baseline, on=key, how="full", coalesce=True)
         .with_columns(pl.col("_p").fill_null(0), pl.col("_q").fill_null(0))
         .with_columns(
             pl.col("_p").sum().over(stage_key).alias("_n_p"),
@@ -382,6 +387,20 @@ def measure_process_distance(
             pl.col("_chi2").filter(compared).sum(),
             pl.col("_df").filter(compared).sum(),
         ).alias("z"),
+    )
+
+
+def _from_first_window(
+    rows: pl.LazyFrame, first_windows: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    """Return ``rows`` of each partnership's windows from its first one (all: None)."""
+    if first_windows is None:
+        return rows
+    first = first_windows.select(s.PARTNERSHIP_ID, pl.col(WINDOW_INDEX).alias("_from"))
+    return (
+        rows.join(first, on=s.PARTNERSHIP_ID)
+        .filter(pl.col(WINDOW_INDEX) >= pl.col("_from"))
+        .drop("_from")
     )
 
 

@@ -4,8 +4,9 @@ A ``watch`` step used to re-evaluate the whole history of every partnership its
 batch touches, and a time-ordered feed touches all of them at every step.
 :class:`WatchState` keeps, inside the watching process and per partnership,
 the indicator rows of its windows, its process-drift candidates (before the
-cool-down) and its windows' directly-follows pair counts, its first and last event times, and the event where each partner
-organization first appeared in a partner role.
+cool-down), its windows' directly-follows pair counts, its first and last
+event times, and the event where each partner organization first appeared in
+a partner role.
 
 Why the rows of early windows cannot change. Rolling windows are anchored at
 the partnership's first event, and a window's indicators read only events
@@ -478,7 +479,14 @@ def _advance_process_drift(
         .drop("_k")
     )
     counts = pl.concat([earlier.drop("_k"), fresh.lazy()])
-    distance = measure_process_distance(counts, windows=windows, rule=rule)
+    distance = measure_process_distance(
+        counts,
+        windows=windows,
+        rule=rule,
+        first_windows=first.select(
+            s.PARTNERSHIP_ID, (pl.col("_k") - 1).alias(WINDOW_INDEX)
+        ),
+    )
     candidates = judge_process_drift(grid, distance, rule=rule).collect()
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
     state.process = _merge(state.process, candidates.cast(ALERT_SCHEMA), keep)
