@@ -27,7 +27,7 @@ CYCLES = {
 
 
 def _log() -> pl.DataFrame:
-    events = []
+    events: list[NewEvent] = []
     for pid, cycle in CYCLES.items():
         for i, day in enumerate(range(0, 400, 2 if pid == "p" else 3)):
             activity = cycle[(i + day // 150) % 3]
