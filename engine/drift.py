@@ -338,28 +338,36 @@ def measure_process_distance(
     *,
     windows: WindowSpec,
     rule: ProcessDriftRule,
-    first_windows: pl.LazyFrame | None = None,
+    measured: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Return :func:`compute_process_distance` from the windows' pair counts.
 
     ``counts`` is :func:`count_stage_edges` (or any subset holding, for each
     window measured, the counts of it and of its baseline windows).
-    ``first_windows`` (``case:concept:name``, ``window_index``), when given,
-    measures each partnership's windows from that one on only.
+    ``measured`` (``case:concept:name, window_index``), when given, limits
+    the windows measured to each partnership's range of those (a window's
+    distance reads only its own and its baseline windows' counts).
     """
     stage_key = [s.PARTNERSHIP_ID, WINDOW_INDEX, _STAGE]
     key = [*stage_key, "_source", "_target"]
     lag = _baseline_lag(windows)
     shifts = pl.int_ranges(lag, lag + rule.baseline_windows, dtype=pl.Int64)
-    baseline = counts.with_columns(shifts.alias("_shift")).explode("_shift")
-    baseline = _from_first_window(
-        baseline.with_columns(pl.col(WINDOW_INDEX) + pl.col("_shift")), first_windows
+    current = _within_measured(counts, measured, reach=(0, 0))
+    reach = (lag, lag + rule.baseline_windows - 1)
+    baseline = (
+        _within_measured(counts, measured, reach=reach)
+        .with_columns(shifts.alias("_shift"))
+        .explode("_shift")
+        .with_columns(pl.col(WINDOW_INDEX) + pl.col("_shift"))
     )
-    baseline = baseline.group_by(key).agg(pl.col("_p").sum().alias("_q"))
+    baseline = (
+        _within_measured(baseline, measured, reach=(0, 0))
+        .group_by(key)
+        .agg(pl.col("_p").sum().alias("_q"))
+    )
     gap = (pl.col("_p") / pl.col("_n_p") - pl.col("_q") / pl.col("_n_q")).abs()
     per_stage = (
-        _from_first_window(counts, first_windows)
-        .join(baseline, on=key, how="full", coalesce=True)
+        current.join(baseline, on=key, how="full", coalesce=True)
         .with_columns(pl.col("_p").fill_null(0), pl.col("_q").fill_null(0))
         .with_columns(
             pl.col("_p").sum().over(stage_key).alias("_n_p"),
@@ -390,17 +398,29 @@ def measure_process_distance(
     )
 
 
-def _from_first_window(
-    rows: pl.LazyFrame, first_windows: pl.LazyFrame | None
+def _within_measured(
+    rows: pl.LazyFrame, measured: pl.LazyFrame | None, *, reach: tuple[int, int]
 ) -> pl.LazyFrame:
-    """Return ``rows`` of each partnership's windows from its first one (all: None)."""
-    if first_windows is None:
+    """Return the ``rows`` whose window plus ``reach`` meets its partnership's measured range.
+
+    A row of window ``w`` is kept when some window ``w + reach[0] .. w +
+    reach[1]`` falls in the range of its partnership's ``measured`` windows
+    (all rows when ``measured`` is None).
+    """
+    if measured is None:
         return rows
-    first = first_windows.select(s.PARTNERSHIP_ID, pl.col(WINDOW_INDEX).alias("_from"))
+    ranges = measured.group_by(s.PARTNERSHIP_ID).agg(
+        pl.col(WINDOW_INDEX).min().alias("_lo_m"),
+        pl.col(WINDOW_INDEX).max().alias("_hi_m"),
+    )
+    index = pl.col(WINDOW_INDEX)
     return (
-        rows.join(first, on=s.PARTNERSHIP_ID)
-        .filter(pl.col(WINDOW_INDEX) >= pl.col("_from"))
-        .drop("_from")
+        rows.join(ranges, on=s.PARTNERSHIP_ID)
+        .filter(
+            (index + reach[1] >= pl.col("_lo_m"))
+            & (index + reach[0] <= pl.col("_hi_m"))
+        )
+        .drop("_lo_m", "_hi_m")
     )
 
 
@@ -427,7 +447,10 @@ def detect_process_drift(
     events = prepare_dfg_events(frame, windows=windows)
     grid = build_window_grid(events, windows=windows).filter(pl.col(COMPLETE))
     distance = measure_process_distance(
-        count_stage_edges(events, windows=windows), windows=windows, rule=rule
+        count_stage_edges(events, windows=windows),
+        windows=windows,
+        rule=rule,
+        measured=grid.select(s.PARTNERSHIP_ID, WINDOW_INDEX),
     )
     return judge_process_drift(grid, distance, rule=rule)
 

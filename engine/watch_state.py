@@ -477,15 +477,15 @@ def _advance_process_drift(
         .join(first, on=s.PARTNERSHIP_ID)
         .filter(index >= pl.col("_k") - 1)
         .drop("_k")
+        .collect()
+        .lazy()
     )
     counts = pl.concat([earlier.drop("_k"), fresh.lazy()])
     distance = measure_process_distance(
         counts,
         windows=windows,
         rule=rule,
-        first_windows=first.select(
-            s.PARTNERSHIP_ID, (pl.col("_k") - 1).alias(WINDOW_INDEX)
-        ),
+        measured=grid.select(s.PARTNERSHIP_ID, WINDOW_INDEX),
     )
     candidates = judge_process_drift(grid, distance, rule=rule).collect()
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")

@@ -45,7 +45,7 @@ def _log() -> pl.DataFrame:
     return new_events_to_frame(events)
 
 
-def test_first_windows_measure_the_same_from_kept_counts() -> None:
+def test_measured_windows_read_the_same_from_kept_counts() -> None:
     rule = ProcessDriftRule()
     whole = compute_process_distance(_log().lazy(), windows=SPEC, rule=rule)
     counts = count_stage_edges(
@@ -64,7 +64,10 @@ def test_first_windows_measure_the_same_from_kept_counts() -> None:
         needed.drop("window_index_first").lazy(),
         windows=SPEC,
         rule=rule,
-        first_windows=first.lazy(),
+        # Each partnership's windows from its first on (a range: p's 7..99).
+        measured=pl.concat(
+            [first, first.with_columns(pl.lit(99, pl.Int64).alias("window_index"))]
+        ).lazy(),
     ).collect()
     expected = (
         whole.collect()
