@@ -155,13 +155,13 @@ def finish_deviations(found: pl.LazyFrame, *, rule: str) -> pl.LazyFrame:
     Parameters
     ----------
     found
-        One row per deviation with ``case:concept:name`` (text or categorical),
-        ``time``, ``evidence`` and ``message``.
+        One row per deviation with ``case:concept:name``, ``time``, ``evidence``
+        and ``message``.
     rule
         The rule's name (one of :data:`RULES`).
     """
     return found.select(
-        pl.col(s.PARTNERSHIP_ID).cast(pl.String).alias("partnership_id"),
+        pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
         pl.lit(rule, pl.String).alias("rule"),
         pl.lit(SEVERITIES[rule], pl.String).alias("severity"),
         pl.col("time").cast(_UTC_US),

@@ -1,4 +1,4 @@
-"""detect_deviations runs the rules on categorical partnership codes: same deviations."""
+"""detect_deviations equals the rules run one by one: text ids, in text order."""
 
 from __future__ import annotations
 
