@@ -100,9 +100,19 @@ _STAGE = "_stage"
 _ORDER = [_PID, WINDOW_INDEX]
 
 
+def _in_order(expr: pl.Expr) -> pl.Expr:
+    """Return ``expr`` per partnership, in row order (frames sorted by :data:`_ORDER`).
+
+    Every detector sorts its rows by partnership and window first, so the
+    rows of a partnership are in window order: ``over(order_by=)`` would sort
+    each of them again for the same result.
+    """
+    return expr.over(_PID)
+
+
 def _first_of_run(condition: pl.Expr) -> pl.Expr:
     """Return where ``condition`` holds but did not at the previous row."""
-    before = condition.shift(1).over(_PID, order_by=WINDOW_INDEX).fill_null(False)
+    before = _in_order(condition.shift(1)).fill_null(False)
     return condition & before.not_()
 
 
@@ -132,19 +142,19 @@ def detect_score_drift(
     """
     raw = pl.col("alignment_score")
     x = pl.col("_smoothed")
-    smoothed = raw.rolling_median(rule.smoothing_windows, min_samples=1).over(
-        _PID, order_by=WINDOW_INDEX
-    )
-    n = pl.int_range(1, pl.len() + 1).over(_PID, order_by=WINDOW_INDEX)
-    mean = x.cum_sum().over(_PID, order_by=WINDOW_INDEX) / n
-    m = (x - mean + rule.delta).cum_sum().over(_PID, order_by=WINDOW_INDEX)
-    statistic = m.cum_max().over(_PID, order_by=WINDOW_INDEX) - m
-    baseline = mean.shift(1).over(_PID, order_by=WINDOW_INDEX)
+    smoothed = _in_order(raw.rolling_median(rule.smoothing_windows, min_samples=1))
+    n = _in_order(pl.int_range(1, pl.len() + 1))
+    mean = _in_order(x.cum_sum()) / pl.col("_n")
+    m = _in_order((x - pl.col("_mean") + rule.delta).cum_sum())
+    statistic = _in_order(pl.col("_m").cum_max()) - pl.col("_m")
+    baseline = _in_order(pl.col("_mean").shift(1))
     alarm = (pl.col("_ph") > rule.threshold) & (pl.col("_n") >= rule.min_windows)
     return (
         _scored(indicators)
-        .with_columns(smoothed.alias("_smoothed"))
-        .with_columns(statistic.alias("_ph"), n.alias("_n"), baseline.alias("baseline"))
+        .with_columns(smoothed.alias("_smoothed"), n.alias("_n"))
+        .with_columns(mean.alias("_mean"))
+        .with_columns(m.alias("_m"), baseline.alias("baseline"))
+        .with_columns(statistic.alias("_ph"))
         .filter(_first_of_run(alarm))
         .select(
             _PID,
@@ -193,12 +203,11 @@ def detect_status_crossings(
     level = pl.col("status").replace_strict(STATUS_RANK, return_dtype=pl.Int8)
     settled = level.rolling_quantile(
         0.5, interpolation="higher", window_size=rule.smoothing_windows, min_samples=1
-    ).over(_PID, order_by=WINDOW_INDEX)
-    names = {float(v): k for k, v in STATUS_RANK.items()}
-    previous = pl.col("_settled").shift(1).over(_PID, order_by=WINDOW_INDEX)
-    previous_score = (
-        pl.col("alignment_score").shift(1).over(_PID, order_by=WINDOW_INDEX)
     )
+    settled = _in_order(settled)
+    names = {float(v): k for k, v in STATUS_RANK.items()}
+    previous = _in_order(pl.col("_settled").shift(1))
+    previous_score = _in_order(pl.col("alignment_score").shift(1))
     return (
         _scored(indicators)
         .with_columns(settled.alias("_settled"))

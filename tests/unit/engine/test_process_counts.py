@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from engine.alerts import ProcessDriftRule
 from engine.drift import (
@@ -77,4 +78,5 @@ def test_measured_windows_read_the_same_from_kept_counts() -> None:
     )
     key = ["case:concept:name", "window_index"]
     assert part.height == expected.height > 4
-    assert part.sort(key).equals(expected.sort(key))
+    # z sums chi-square terms in hash order: equal up to rounding.
+    assert_frame_equal(part.sort(key), expected.sort(key), check_exact=False)
