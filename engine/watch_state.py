@@ -459,7 +459,7 @@ def _advance_process_drift(
     lookback = count_process_lookback(windows, rule=rule)
     first = plan.lazy().select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), "_k")
     index = pl.col(WINDOW_INDEX)
-    dfg = prepare_dfg_events(events, windows=windows)
+    dfg = prepare_dfg_events(events, windows=windows).collect().lazy()  # read twice
     fresh = (
         count_stage_edges(dfg, windows=windows)
         .join(first, on=s.PARTNERSHIP_ID)
