@@ -391,13 +391,41 @@ def _indicator_rows(
     )
 
 
-def _process_rows(slim: pl.DataFrame) -> pl.Series:
-    """Return which events the recomputed windows' process drift reads (and carriers)."""
+def _stage_defined() -> pl.Expr:
+    """Return the stage an event defines (its phase, else its activity's; null: none)."""
     staged = {a: st for a, st in s.ACTIVITY_STAGE.items() if st is not None}
-    stage = pl.coalesce(
+    return pl.coalesce(
         pl.col(s.PHASE),
         pl.col(s.ACTIVITY).replace_strict(staged, default=None, return_dtype=pl.String),
     )
+
+
+def _plan_process_drift(plan: pl.DataFrame, slim: pl.DataFrame) -> pl.DataFrame:
+    """Return ``plan`` with process drift recomputed whole where the stages are open.
+
+    A partnership with no stage-defining event before ``_keep`` takes the
+    stage of its first later one for its earlier pairs too
+    (:func:`engine.phases.assign_stages`), so its kept pair counts may change.
+    """
+    open_stages = (
+        slim.filter(pl.col(s.TIMESTAMP) < pl.col("_keep"))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(_stage_defined().is_null().all().alias("_open"))
+        .filter("_open")
+    )
+    reopened = pl.col(s.PARTNERSHIP_ID).is_in(open_stages[s.PARTNERSHIP_ID].implode())
+    return plan.with_columns(
+        pl.when(reopened).then(0).otherwise(pl.col("_k")).alias("_k"),
+        pl.when(reopened)
+        .then(pl.lit(_EARLIEST, _TS))
+        .otherwise(pl.col("_keep"))
+        .alias("_keep"),
+    )
+
+
+def _process_rows(slim: pl.DataFrame) -> pl.Series:
+    """Return which events the recomputed windows' process drift reads (and carriers)."""
+    stage = _stage_defined()
     order = [s.TIMESTAMP, s.VERSION]
     versions = pl.col(s.VERSION).sort_by(order)
     carriers = (
@@ -555,11 +583,18 @@ def advance_watch_state(
     )
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
     if rules.process_drift.enabled:
+        plan_dfg = _plan_process_drift(plan, slim)
+        slim_dfg = slim.drop("_keep").join(
+            plan_dfg.select(s.PARTNERSHIP_ID, "_keep"),
+            on=s.PARTNERSHIP_ID,
+            how="left",
+            maintain_order="left",
+        )
         _advance_process_drift(
             state,
             # Lazy: only the few columns process drift reads are filtered.
-            events=events.lazy().filter(pl.lit(_process_rows(slim))),
-            plan=plan,
+            events=events.lazy().filter(pl.lit(_process_rows(slim_dfg))),
+            plan=plan_dfg,
             windows=windows,
             rule=rules.process_drift,
         )
