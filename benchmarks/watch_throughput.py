@@ -131,7 +131,8 @@ def main() -> int:
             size = int(args.rate)
         for i in range(args.batches):
             batch = events.slice(offset, size)
-            if batch.is_empty():
+            if batch.height < size:  # a short batch is not the backlog of a step
+                print(f"the feed ran out after {i} steps (--partnerships for more)")
                 break
             offset += batch.height
             backlogs.append(batch.height)
@@ -154,6 +155,9 @@ def main() -> int:
             if args.rate:  # what arrived meanwhile is the next backlog
                 size = max(1, int(args.rate * seconds))
         store.close()
+    if not rates:
+        print("no step ran: the feed was too short")
+        return 2
     if args.rate:
         return _judge_live_feed(backlogs, rate=args.rate)
     best = max(rates)
