@@ -323,16 +323,12 @@ def count_start_activities(pairs: pl.LazyFrame) -> pl.LazyFrame:
     >>> count_start_activities(count_follow_pairs(lf, performance=False)).collect().rows()
     [('a', 2)]
     """
-    occurs = pairs.group_by(pl.col("source").alias("activity")).agg(
-        pl.col("count").sum()
+    occurs = pairs.select(pl.col("source").alias("activity"), "count")
+    entered = pairs.filter(pl.col("follows")).select(
+        pl.col("target").alias("activity"), -pl.col("count")
     )
-    entered = (
-        pairs.filter(pl.col("follows"))
-        .group_by(pl.col("target").alias("activity"))
-        .agg(pl.col("count").sum().alias("_in"))
-    )
-    starts = occurs.join(entered, on="activity", how="left", nulls_equal=True).select(
-        "activity", pl.col("count") - pl.col("_in").fill_null(0)
+    starts = (
+        pl.concat([occurs, entered]).group_by("activity").agg(pl.col("count").sum())
     )
     return _sort_activity_counts(starts.filter(pl.col("count") > 0))
 
@@ -419,7 +415,8 @@ def discover_dfg(
             find_dfg_edges(pairs.lazy()),
             count_start_activities(pairs.lazy()),
             count_end_activities(pairs.lazy()),
-        ]
+        ],
+        engine="in-memory",  # a few rows: the streaming engine's setup would dominate
     )
     return DirectlyFollowsGraph(
         edges=edges, start_activities=starts, end_activities=ends
