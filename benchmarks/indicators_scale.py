@@ -28,7 +28,7 @@ from benchmarks.data import generate_input_frame
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig
 from engine.drift import detect_drift
-from engine.indicators import compute_indicators
+from engine.indicators import compute_indicators, count_partitions
 
 TARGET_SECONDS = 30.0
 TARGET_GIB = 8.0
@@ -63,7 +63,7 @@ def measure(path: Path, *, drift: bool, partitions: int | None) -> int:
     cpu1 = time.process_time()
     config = IndicatorConfig()
     spec = config.windows.to_spec()
-    parts = partitions or max(1, frame.height // 1_000_000)
+    parts = partitions or count_partitions(frame.height)  # as the CLI
     indicators = compute_indicators(
         frame, windows=spec, config=config, partitions=parts
     )

@@ -16,7 +16,7 @@ from cli.output import emit, to_json
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig, WindowConfig, read_toml_tables
 from engine.errors import ConfigError
-from engine.indicators import compute_indicators
+from engine.indicators import compute_indicators, count_partitions
 from engine.watching import WatchState, raise_new_alerts, run_watch_step
 from engine.windows import LifecycleStages, parse_periods
 
@@ -181,8 +181,13 @@ def indicators(
     spec = _window_spec(
         settings, window=window, step=step, periods=periods, by_stage=by_stage
     )
+    events = _read_all(ctx.obj.store)
     frame = compute_indicators(
-        _read_all(ctx.obj.store), windows=spec, by=by, config=settings.indicators
+        events,
+        windows=spec,
+        by=by,
+        config=settings.indicators,
+        partitions=count_partitions(events.height),  # bounds memory on large logs
     )
     _write_indicators(frame.drop("window_index", "complete"), output_format, out)
 

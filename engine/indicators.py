@@ -98,6 +98,7 @@ __all__ = [
     "compute_objective_convergence",
     "compute_top_manager_feedback",
     "compute_transparency",
+    "count_partitions",
 ]
 
 INDICATORS = (
@@ -111,6 +112,23 @@ INDICATORS = (
     "top_manager_feedback",
 )
 _DAY_US = 86_400_000_000
+# Events per hash partition of a large log (see count_partitions): at 7.5M
+# events (100k partnerships) 7 partitions peak at about 5.5 GiB.
+EVENTS_PER_PARTITION = 1_000_000
+
+
+def count_partitions(events: int) -> int:
+    """Return the partitions to compute ``events`` events in: one per million.
+
+    Partitions bound the peak memory of :func:`compute_indicators` on large
+    logs and give the same result; below a million events there is one.
+
+    Examples
+    --------
+    >>> count_partitions(250_000), count_partitions(7_500_000)
+    (1, 7)
+    """
+    return max(1, events // EVENTS_PER_PARTITION)
 
 
 def _group_partner_counts(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFrame:
