@@ -195,7 +195,8 @@ def _plan_steps(
     0 for a full partnership), ``_keep`` (its start, which is also where the
     process-drift frame starts: earlier windows' pair counts are kept) and
     ``_cut`` (indicator frame start); a full partnership has them at the
-    earliest time.
+    earliest time. ``_cut_window`` is the window ``_cut`` starts (0 for a
+    full partnership).
     """
     step, width = _us(windows.step), _us(windows.window)
     engine = pl.col(s.ACTIVITY).is_in(sorted(s.ENGINE_ACTIVITIES))
@@ -246,6 +247,8 @@ def _plan_steps(
         | pl.col("_latest").is_null()
     )
 
+    cut_window = pl.min_horizontal(pl.col("_k") - 1, last_window)
+
     def unless_full(value: pl.Expr) -> pl.Expr:
         return pl.when(pl.col("_full")).then(pl.lit(_EARLIEST, _TS)).otherwise(value)
 
@@ -258,34 +261,23 @@ def _plan_steps(
             "_first",
             pl.when(pl.col("_full")).then(0).otherwise(pl.col("_k")).alias("_k"),
             unless_full(_after(pl.col("_anchor"), pl.col("_k"), step)).alias("_keep"),
-            unless_full(
-                _after(
-                    pl.col("_anchor"),
-                    pl.min_horizontal(pl.col("_k") - 1, last_window),
-                    step,
-                )
-            ).alias("_cut"),
+            unless_full(_after(pl.col("_anchor"), cut_window, step)).alias("_cut"),
+            pl.when(pl.col("_full"))
+            .then(0)
+            .otherwise(cut_window.clip(lower_bound=0))
+            .cast(pl.Int64)
+            .alias("_cut_window"),
         )
     )
 
 
-def _first_windows(plan: pl.DataFrame, *, windows: RollingWindows) -> pl.DataFrame:
+def _first_windows(plan: pl.DataFrame) -> pl.DataFrame:
     """Return per planned partnership the window its reduced indicator frame starts.
 
     That of ``_cut`` (0 for a full partnership): windows before it only hold
     carriers, so they are not computed at all.
     """
-    anchor = pl.col("_first").dt.truncate("1d")
-    index = (pl.col("_cut") - anchor).dt.total_microseconds() // _us(windows.step)
-    return plan.select(
-        s.PARTNERSHIP_ID,
-        pl.when(pl.col("_full"))
-        .then(0)
-        .otherwise(index)
-        .clip(lower_bound=0)
-        .cast(pl.Int64)
-        .alias("window_index"),
-    )
+    return plan.select(s.PARTNERSHIP_ID, pl.col("_cut_window").alias("window_index"))
 
 
 def _slim_events(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
@@ -362,6 +354,22 @@ def _item_carriers(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _flag_rows(slim: pl.DataFrame, marked: pl.DataFrame, read: pl.Expr) -> pl.Series:
+    """Return, per row of ``slim``, ``read`` or whether ``marked`` lists the event.
+
+    ``marked`` holds ``case:concept:name, version`` of carried events.
+    """
+    key = [s.PARTNERSHIP_ID, s.VERSION]
+    flags = (
+        marked.select(key).unique().with_columns(pl.lit(value=True).alias("_marked"))
+    )
+    return (
+        slim.join(flags, on=key, how="left", maintain_order="left")
+        .select(read | pl.col("_marked").fill_null(value=False))
+        .to_series()
+    )
+
+
 def _indicator_rows(
     state: WatchState, slim: pl.DataFrame, carriers: pl.DataFrame
 ) -> pl.Series:
@@ -371,23 +379,13 @@ def _indicator_rows(
     membership events, each partner organization's first appearance and the
     closers of items opened from the cut on (:func:`_item_carriers`).
     """
-    seen = pl.concat(
-        [state.partners.select(s.PARTNERSHIP_ID, s.VERSION), carriers]
-    ).select(s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_seen"))
-    return (
-        slim.join(
-            seen.unique(),
-            on=[s.PARTNERSHIP_ID, s.VERSION],
-            how="left",
-            maintain_order="left",
-        )
-        .select(
-            (pl.col(s.TIMESTAMP) >= pl.col("_cut"))
-            | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
-            | pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"])
-            | pl.col("_seen").fill_null(value=False)
-        )
-        .to_series()
+    seen = pl.concat([state.partners.select(s.PARTNERSHIP_ID, s.VERSION), carriers])
+    return _flag_rows(
+        slim,
+        seen,
+        (pl.col(s.TIMESTAMP) >= pl.col("_cut"))
+        | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
+        | pl.col(s.ACTIVITY).is_in(["member_joined", "member_left"]),
     )
 
 
@@ -437,24 +435,14 @@ def _process_rows(slim: pl.DataFrame) -> pl.Series:
             versions.filter(stage.sort_by(order).is_not_null()).last().alias("_staged"),
         )
         .unpivot(index=s.PARTNERSHIP_ID, value_name=s.VERSION)
-        .select(s.PARTNERSHIP_ID, s.VERSION, pl.lit(value=True).alias("_carried"))
         .drop_nulls(s.VERSION)
-        .unique()
         .collect()
     )
-    return (
-        slim.join(
-            carriers,
-            on=[s.PARTNERSHIP_ID, s.VERSION],
-            how="left",
-            maintain_order="left",
-        )
-        .select(
-            (pl.col(s.TIMESTAMP) >= pl.col("_keep"))
-            | (pl.col(s.TIMESTAMP) <= pl.col("_first"))
-            | pl.col("_carried").fill_null(value=False)
-        )
-        .to_series()
+    return _flag_rows(
+        slim,
+        carriers,
+        (pl.col(s.TIMESTAMP) >= pl.col("_keep"))
+        | (pl.col(s.TIMESTAMP) <= pl.col("_first")),
     )
 
 
@@ -579,7 +567,7 @@ def advance_watch_state(
         events.filter(_indicator_rows(state, slim, _item_carriers(events, plan))),
         windows=windows,
         config=config,
-        first_windows=_first_windows(plan, windows=windows),
+        first_windows=_first_windows(plan),
     )
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
     if rules.process_drift.enabled:
