@@ -223,7 +223,8 @@ def count_follow_pairs(
     ``count`` and, on ``follows`` rows, the ``mean_seconds`` and
     ``median_seconds`` between the two events. :func:`find_dfg_edges`,
     :func:`count_start_activities` and :func:`count_end_activities` read
-    this small frame (at most two rows per pair of activities).
+    this small frame (a row per pair of activities that follow each other,
+    plus one per activity that ends a case).
 
     Parameters
     ----------
