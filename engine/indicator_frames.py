@@ -24,6 +24,7 @@ from engine.windows import (
     RollingWindows,
     assign_windows,
     rolling_window_range,
+    window_anchor,
 )
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ def add_window_ranges(events: pl.LazyFrame, *, windows: WindowSpec) -> pl.LazyFr
     if not isinstance(windows, RollingWindows):
         return events
     ts = pl.col(s.TIMESTAMP)
-    first = ts.min().over(s.PARTNERSHIP_ID).dt.truncate("1d")
+    first = window_anchor(ts.min().over(s.PARTNERSHIP_ID))
     lo, hi = rolling_window_range(windows, first=first, timestamp=ts)
     return events.with_columns(lo.alias(WINDOW_RANGE[0]), hi.alias(WINDOW_RANGE[1]))
 

@@ -40,6 +40,7 @@ from engine.windows import (
     RollingWindows,
     build_window_grid,
     rolling_window_range,
+    window_anchor,
 )
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _active_in_windows(
     # Ungrouped: the one group of each partnership (whatever its key's type).
     group = events.group_by(s.PARTNERSHIP_ID).agg(
         pl.col(GROUP, WINDOW_BASE).first(),
-        pl.col(s.TIMESTAMP).min().dt.truncate("1d").alias("_first"),
+        window_anchor(pl.col(s.TIMESTAMP).min()).alias("_first"),
     )
     keys = grid.join(group, on=s.PARTNERSHIP_ID).with_columns(window_key_expr())
     columns = [s.PARTNERSHIP_ID, WINDOW_START, WINDOW_END, WINDOW_KEY, PARTNERS]

@@ -69,7 +69,13 @@ from engine.drift import (
 )
 from engine.indicators import compute_indicators
 from engine.partners import explode_partner_organizations
-from engine.windows import COMPLETE, WINDOW_INDEX, build_window_grid
+from engine.windows import (
+    COMPLETE,
+    WINDOW_INDEX,
+    build_window_grid,
+    rolling_window_range,
+    window_anchor,
+)
 
 if TYPE_CHECKING:
     from engine.alerts import ProcessDriftRule
@@ -212,9 +218,11 @@ def _plan_steps(
     new_org = arriving.join(
         state.partners, on=[s.PARTNERSHIP_ID, s.ORGANIZATION], how="anti"
     ).select(s.PARTNERSHIP_ID, pl.lit(value=True).alias("_new_org"))
-    anchor = pl.col("_first").dt.truncate("1d")
-    offset = (pl.min_horizontal("_t", "_last") - anchor).dt.total_microseconds()
-    first_kept = ((offset - width) // step + 1).clip(lower_bound=0)
+    anchor = window_anchor(pl.col("_first"))
+    # The first window holding the new events (or the last one, if earlier).
+    first_kept, _ = rolling_window_range(
+        windows, first=anchor, timestamp=pl.min_horizontal("_t", "_last")
+    )
     plan = (
         touched.join(state.meta, on=s.PARTNERSHIP_ID, how="left")
         .join(new_org.unique(), on=s.PARTNERSHIP_ID, how="left")

@@ -51,6 +51,7 @@ __all__ = [
     "parse_duration",
     "parse_periods",
     "rolling_window_range",
+    "window_anchor",
 ]
 
 WINDOW_INDEX = "window_index"
@@ -175,9 +176,24 @@ def _us(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1)
 
 
+def window_anchor(first: pl.Expr) -> pl.Expr:
+    """Return where a partnership's rolling windows start: the UTC midnight of ``first``.
+
+    ``first`` is the time of the partnership's first event.
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> df = pl.DataFrame({"t": [datetime(2020, 1, 2, 15, tzinfo=UTC)]})
+    >>> df.select(window_anchor(pl.col("t"))).item()
+    datetime.datetime(2020, 1, 2, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
+    """
+    return first.dt.truncate("1d")
+
+
 def _partnership_span(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.group_by(s.PARTNERSHIP_ID).agg(
-        pl.col(s.TIMESTAMP).min().dt.truncate("1d").alias("_first"),
+        window_anchor(pl.col(s.TIMESTAMP).min()).alias("_first"),
         pl.col(s.TIMESTAMP).max().alias("_last"),
     )
 
