@@ -81,9 +81,12 @@ if TYPE_CHECKING:
     from engine.windows import WindowSpec
 
 __all__ = [
+    "SCORE_COLUMNS",
+    "SCORE_STATISTICS",
     "collect_drift_candidates",
     "compute_process_distance",
     "count_process_lookback",
+    "count_score_context",
     "count_stage_edges",
     "detect_drift",
     "detect_process_drift",
@@ -93,11 +96,41 @@ __all__ = [
     "judge_process_drift",
     "measure_process_distance",
     "prepare_dfg_events",
+    "track_score_signals",
 ]
 
 _PID = "partnership_id"
 _STAGE = "_stage"
 _ORDER = [_PID, WINDOW_INDEX]
+_CONTEXT = "_context"
+_SEED = "_seed"
+# The running statistics of a scored window (seeds of the windows after it).
+SCORE_STATISTICS = pl.Schema(
+    {"_n": pl.Int64(), "_csum": pl.Float64(), "_m": pl.Float64(), "_mmax": pl.Float64()}
+)
+_SCORE_ROW_COLUMNS = [
+    _PID,
+    WINDOW_INDEX,
+    PERIOD,
+    WINDOW_START,
+    WINDOW_END,
+    "alignment_score",
+    "status",
+]
+_US = pl.Datetime("us", "UTC")
+# A scored window as kept between watch steps (:func:`track_score_signals`).
+SCORE_COLUMNS = pl.Schema(
+    {
+        _PID: pl.String(),
+        WINDOW_INDEX: pl.Int64(),
+        PERIOD: pl.String(),
+        WINDOW_START: _US,
+        WINDOW_END: _US,
+        "alignment_score": pl.Float64(),
+        "status": pl.String(),
+        **SCORE_STATISTICS,
+    }
+)
 
 
 def _in_order(expr: pl.Expr) -> pl.Expr:
@@ -122,6 +155,80 @@ def _scored(indicators: pl.LazyFrame) -> pl.LazyFrame:
     ).sort(_ORDER)
 
 
+def _seeded(value: pl.Expr, seed: str, pad: float) -> pl.Expr:
+    """Return ``value``, the stored ``seed`` on a seed row, ``pad`` on other context rows.
+
+    A running statistic (a cumulative sum or maximum) of the rows after the
+    context, seeded with its value at the last context row, is that of the
+    whole series: the scan adds the same values in the same order.
+    """
+    return (
+        pl.when(pl.col(_SEED))
+        .then(pl.col(seed))
+        .when(pl.col(_CONTEXT))
+        .then(pl.lit(pad))
+        .otherwise(value)
+    )
+
+
+def _without_context(scored: pl.LazyFrame) -> pl.LazyFrame:
+    """Return scored rows as a whole series: no context rows, no seeds."""
+    return scored.with_columns(
+        pl.lit(value=False).alias(_CONTEXT),
+        pl.lit(value=False).alias(_SEED),
+        *(pl.lit(None, dtype).alias(name) for name, dtype in SCORE_STATISTICS.items()),
+    )
+
+
+def _score_statistics(scored: pl.LazyFrame, *, rule: ScoreDriftRule) -> pl.LazyFrame:
+    """Return the Page-Hinkley statistics of the scored rows (sorted by :data:`_ORDER`).
+
+    Adds ``_smoothed``, :data:`SCORE_STATISTICS` (``_n``, ``_csum``, ``_m``,
+    ``_mmax``: count, cumulative sums of the smoothed score and of its
+    deviations, running maximum of the latter), ``_mean``, ``baseline``,
+    ``_ph`` and ``_fire`` (first window of a run of alarms). Context rows
+    (``_context``) only serve the rolling median and, the last one
+    (``_seed``), carry the statistics of the rows before them.
+    """
+    raw = pl.col("alignment_score")
+    x = pl.col("_smoothed")
+    smoothed = _in_order(raw.rolling_median(rule.smoothing_windows, min_samples=1))
+    n = _in_order(_seeded(pl.lit(1, pl.Int64), "_n", 0).cum_sum())
+    csum = _in_order(_seeded(x, "_csum", 0.0).cum_sum())
+    m = _in_order(_seeded(x - pl.col("_mean") + rule.delta, "_m", 0.0).cum_sum())
+    mmax = _in_order(_seeded(pl.col("_m"), "_mmax", -math.inf).cum_max())
+    baseline = _in_order(pl.col("_mean").shift(1))
+    alarm = (pl.col("_ph") > rule.threshold) & (pl.col("_n") >= rule.min_windows)
+    return (
+        scored.with_columns(smoothed.alias("_smoothed"), n.alias("_n"))
+        .with_columns(csum.alias("_csum"))
+        .with_columns((pl.col("_csum") / pl.col("_n")).alias("_mean"))
+        .with_columns(m.alias("_m"), baseline.alias("baseline"))
+        .with_columns(mmax.alias("_mmax"))
+        .with_columns((pl.col("_mmax") - pl.col("_m")).alias("_ph"))
+        .with_columns(_first_of_run(alarm).alias("_fire"))
+    )
+
+
+def _score_drift_alerts(statistics: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the alert rows of :func:`_score_statistics` (context rows left out)."""
+    return statistics.filter(pl.col("_fire") & pl.col(_CONTEXT).not_()).select(
+        _PID,
+        pl.lit("score_drift").alias("signal"),
+        pl.col(PERIOD).alias("window"),
+        WINDOW_START,
+        WINDOW_END,
+        pl.col("alignment_score").alias("value"),
+        "baseline",
+        pl.format(
+            "alignment score fell to {} (Page-Hinkley {} over the running mean {})",
+            pl.col("_smoothed").round(2),
+            pl.col("_ph").round(2),
+            pl.col("baseline").round(2),
+        ).alias("message"),
+    )
+
+
 def detect_score_drift(
     indicators: pl.LazyFrame, *, rule: ScoreDriftRule
 ) -> pl.LazyFrame:
@@ -140,38 +247,8 @@ def detect_score_drift(
     >>> out["window_start"].dt.day().to_list(), out["value"].to_list()
     ([6], [0.3])
     """
-    raw = pl.col("alignment_score")
-    x = pl.col("_smoothed")
-    smoothed = _in_order(raw.rolling_median(rule.smoothing_windows, min_samples=1))
-    n = _in_order(pl.int_range(1, pl.len() + 1))
-    mean = _in_order(x.cum_sum()) / pl.col("_n")
-    m = _in_order((x - pl.col("_mean") + rule.delta).cum_sum())
-    statistic = _in_order(pl.col("_m").cum_max()) - pl.col("_m")
-    baseline = _in_order(pl.col("_mean").shift(1))
-    alarm = (pl.col("_ph") > rule.threshold) & (pl.col("_n") >= rule.min_windows)
-    return (
-        _scored(indicators)
-        .with_columns(smoothed.alias("_smoothed"), n.alias("_n"))
-        .with_columns(mean.alias("_mean"))
-        .with_columns(m.alias("_m"), baseline.alias("baseline"))
-        .with_columns(statistic.alias("_ph"))
-        .filter(_first_of_run(alarm))
-        .select(
-            _PID,
-            pl.lit("score_drift").alias("signal"),
-            pl.col(PERIOD).alias("window"),
-            WINDOW_START,
-            WINDOW_END,
-            raw.alias("value"),
-            "baseline",
-            pl.format(
-                "alignment score fell to {} (Page-Hinkley {} over the running mean {})",
-                x.round(2),
-                pl.col("_ph").round(2),
-                pl.col("baseline").round(2),
-            ).alias("message"),
-        )
-    )
+    scored = _without_context(_scored(indicators))
+    return _score_drift_alerts(_score_statistics(scored, rule=rule))
 
 
 def detect_status_crossings(
@@ -199,7 +276,14 @@ def detect_status_crossings(
     >>> out["window_start"].dt.day().to_list(), out["message"].to_list()[0][:35]
     ([5], 'status fell from aligned to at_risk')
     """
-    rule = rule or StatusCrossingRule()
+    scored = _scored(indicators).with_columns(pl.lit(value=False).alias(_CONTEXT))
+    return _status_crossing_alerts(scored, rule=rule or StatusCrossingRule())
+
+
+def _status_crossing_alerts(
+    scored: pl.LazyFrame, *, rule: StatusCrossingRule
+) -> pl.LazyFrame:
+    """Return :func:`detect_status_crossings` of scored rows (context rows left out)."""
     level = pl.col("status").replace_strict(STATUS_RANK, return_dtype=pl.Int8)
     settled = level.rolling_quantile(
         0.5, interpolation="higher", window_size=rule.smoothing_windows, min_samples=1
@@ -209,8 +293,7 @@ def detect_status_crossings(
     previous = _in_order(pl.col("_settled").shift(1))
     previous_score = _in_order(pl.col("alignment_score").shift(1))
     return (
-        _scored(indicators)
-        .with_columns(settled.alias("_settled"))
+        scored.with_columns(settled.alias("_settled"))
         .with_columns(
             previous.alias("_previous"),
             previous_score.alias("baseline"),
@@ -218,6 +301,7 @@ def detect_status_crossings(
         .filter(
             pl.col("_previous").is_not_null()
             & (pl.col("_settled") < pl.col("_previous"))
+            & pl.col(_CONTEXT).not_()
         )
         .select(
             _PID,
@@ -235,6 +319,76 @@ def detect_status_crossings(
             ).alias("message"),
         )
     )
+
+
+def count_score_context(rules: AlertRules) -> int:
+    """Return how many scored windows before the recomputed ones the detectors read.
+
+    The rolling median and settled status of the first recomputed window read
+    ``smoothing_windows - 1`` earlier ones, and its verdict the previous
+    window's (its settled status, its alarm): one more.
+    """
+    return (
+        max(
+            rules.score_drift.smoothing_windows, rules.status_crossing.smoothing_windows
+        )
+        + 1
+    )
+
+
+def track_score_signals(
+    context: pl.DataFrame, fresh: pl.DataFrame, *, rules: AlertRules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the score statistics and score/status candidates of ``fresh`` rows.
+
+    Incremental :func:`detect_score_drift` and :func:`detect_status_crossings`:
+    the verdict of a window reads only the windows up to it, so those of
+    earlier windows can be kept and later ones computed from the last
+    :func:`count_score_context` scored windows before them, whose stored
+    statistics seed the running sums. The result equals that of the whole
+    series, bit for bit.
+
+    Parameters
+    ----------
+    context
+        Per partnership, the last scored rows before ``fresh`` with their
+        statistics (:data:`SCORE_COLUMNS`); may be empty.
+    fresh
+        Indicator rows (:func:`engine.indicators.compute_indicators`) from
+        the first recomputed window of each partnership on.
+    rules
+        The alert rules.
+
+    Returns
+    -------
+    tuple[pl.DataFrame, pl.DataFrame]
+        The scored ``fresh`` rows with their statistics (:data:`SCORE_COLUMNS`),
+        and their candidates (:data:`engine.alerts.ALERT_SCHEMA`, before the
+        cool-down).
+    """
+    seed = pl.col(WINDOW_INDEX) == pl.col(WINDOW_INDEX).max().over(_PID)
+    rows = pl.concat(
+        [
+            context.lazy()
+            .select(SCORE_COLUMNS.names())
+            .with_columns(pl.lit(value=True).alias(_CONTEXT), seed.alias(_SEED)),
+            _without_context(_scored(fresh.lazy()).select(_SCORE_ROW_COLUMNS)).select(
+                *SCORE_COLUMNS.names(), _CONTEXT, _SEED
+            ),
+        ],
+        how="vertical_relaxed",
+    ).sort(_ORDER)
+    statistics = _score_statistics(rows, rule=rules.score_drift).collect()
+    parts: list[pl.LazyFrame] = [pl.LazyFrame(schema=ALERT_SCHEMA)]
+    if rules.score_drift.enabled:
+        parts.append(_score_drift_alerts(statistics.lazy()))
+    if rules.status_crossing.enabled:
+        parts.append(
+            _status_crossing_alerts(statistics.lazy(), rule=rules.status_crossing)
+        )
+    candidates = pl.concat([p.cast(ALERT_SCHEMA) for p in parts]).collect()
+    kept = statistics.filter(pl.col(_CONTEXT).not_()).select(SCORE_COLUMNS.names())
+    return kept.cast(SCORE_COLUMNS), candidates
 
 
 def _baseline_lag(windows: WindowSpec) -> int:

@@ -59,13 +59,15 @@ from engine.alerts import ALERT_SCHEMA, AlertRules, with_alert_ids
 from engine.alignment import IndicatorConfig
 from engine.attributes import CONFLICT_ID, attribute_expr, objective_ids_expr
 from engine.drift import (
-    collect_drift_candidates,
+    SCORE_COLUMNS,
     count_process_lookback,
+    count_score_context,
     count_stage_edges,
     finish_drift_alerts,
     judge_process_drift,
     measure_process_distance,
     prepare_dfg_events,
+    track_score_signals,
 )
 from engine.indicators import compute_indicators
 from engine.partners import explode_partner_organizations
@@ -141,6 +143,12 @@ class WatchState:
         default_factory=lambda: pl.DataFrame(schema=ALERT_SCHEMA)
     )
     edges: pl.DataFrame | None = None
+    scores: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=SCORE_COLUMNS)
+    )
+    signals: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=ALERT_SCHEMA)
+    )
 
     def is_valid(
         self, *, position: int, config: IndicatorConfig, rules: AlertRules
@@ -159,6 +167,8 @@ class WatchState:
         self.rows = None
         self.process = pl.DataFrame(schema=ALERT_SCHEMA)
         self.edges = None
+        self.scores = pl.DataFrame(schema=SCORE_COLUMNS)
+        self.signals = pl.DataFrame(schema=ALERT_SCHEMA)
 
 
 def _us(delta: timedelta) -> int:
@@ -525,6 +535,32 @@ def _advance_process_drift(
     )
 
 
+def _advance_score_signals(
+    state: WatchState, *, fresh: pl.DataFrame, keep: pl.DataFrame, rules: AlertRules
+) -> None:
+    """Judge the scored windows from each ``_keep`` on; keep statistics and candidates.
+
+    The score-drift and status-crossing verdicts of earlier windows cannot
+    change; later ones continue from the statistics of the last
+    :func:`engine.drift.count_score_context` scored windows before ``_keep``
+    (:func:`engine.drift.track_score_signals`).
+    """
+    before = pl.col("window_start") < pl.col("_keep")
+    context = (
+        state.scores.join(keep, on=_PID)
+        .filter(before)
+        .filter(
+            pl.col(WINDOW_INDEX).rank("ordinal", descending=True).over(_PID)
+            <= count_score_context(rules)
+        )
+        .drop("_keep")
+    )
+    recomputed = fresh.join(keep, on=_PID).filter(before.not_()).drop("_keep")
+    scores, candidates = track_score_signals(context, recomputed, rules=rules)
+    state.scores = _merge(state.scores, scores, keep)
+    state.signals = _merge(state.signals, candidates, keep)
+
+
 def _update_partners(
     state: WatchState, events: pl.DataFrame, batch: pl.DataFrame, plan: pl.DataFrame
 ) -> pl.DataFrame:
@@ -578,6 +614,7 @@ def advance_watch_state(
         first_windows=_first_windows(plan),
     )
     state.rows = fresh if state.rows is None else _merge(state.rows, fresh, keep)
+    _advance_score_signals(state, fresh=fresh, keep=keep, rules=rules)
     if rules.process_drift.enabled:
         plan_dfg = _plan_process_drift(plan, slim)
         slim_dfg = slim.drop("_keep").join(
@@ -603,12 +640,7 @@ def advance_watch_state(
         [state.meta.join(spans, on=s.PARTNERSHIP_ID, how="anti"), spans]
     )
     touched = keep.select(_PID)
-    rows = state.rows.join(touched, on=_PID, how="semi")
-    process = state.process.join(touched, on=_PID, how="semi")
-    signals = pl.concat(
-        [
-            collect_drift_candidates(rows, frame=None, windows=windows, rules=rules),
-            process.lazy(),
-        ]
+    signals = pl.concat([state.signals, state.process]).join(
+        touched, on=_PID, how="semi"
     )
-    return with_alert_ids(finish_drift_alerts(signals, rules=rules))
+    return with_alert_ids(finish_drift_alerts(signals.lazy(), rules=rules))
