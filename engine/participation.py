@@ -243,9 +243,10 @@ def compute_participation_equality(
         population = counts.group_by(WINDOW_KEY).agg(pl.len().alias("_pop"))
     else:
         intervals = find_partner_intervals(events, intervals)
+        # Cached: the population and the inactive participants both read it.
         windows_active = _active_in_windows(
             events, windows=windows, intervals=intervals
-        )
+        ).cache()
         leavers = (
             events.filter(
                 (pl.col(s.ACTIVITY) == "member_left")
