@@ -3,10 +3,12 @@
 A ``watch`` step used to re-evaluate the whole history of every partnership its
 batch touches, and a time-ordered feed touches all of them at every step.
 :class:`WatchState` keeps, inside the watching process and per partnership,
-the indicator rows of its windows, its process-drift candidates (before the
-cool-down), its windows' directly-follows pair counts, its first and last
-event times, and the event where each partner organization first appeared in
-a partner role.
+the indicator rows of its windows, its process-drift, score-drift and
+status-crossing candidates (before the cool-down), the running Page-Hinkley
+statistics of its scored windows (so the score detectors continue from the
+last kept window instead of re-reading the whole score history), its
+windows' directly-follows pair counts, its first and last event times, and
+the event where each partner organization first appeared in a partner role.
 
 Why the rows of early windows cannot change. Rolling windows are anchored at
 the partnership's first event, and a window's indicators read only events
