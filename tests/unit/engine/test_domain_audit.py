@@ -844,3 +844,32 @@ def test_participation_equality_counts_an_active_silent_partner_as_zero():
     rows = compute_indicators(new_events_to_frame(events), windows=periods)
     # period II: A 2, B 1, C 0 -> Gini = 2*(1+2+1) / (2*9*1) = 4/9
     assert rows["participation_equality"].to_list() == [1.0, pytest.approx(5 / 9)]
+
+
+def test_reading_as_of_is_the_end_of_the_whole_log_for_waiting_rules():
+    # Documents the reading (docs/rules.md): the waiting rules (stalled,
+    # unresolved, hidden) wait until the end of the whole log, so a
+    # partnership that went quiet after its plan is judged by the events of
+    # another partnership; the feedback-gap rule stops at its own last event.
+    quiet = [
+        ev(1, "agree_action_plan", 0, team("A", "B"), idea_id="i"),
+        ev(2, "start_action", 10, team("A", "B"), idea_id="j"),
+    ]
+    assert deviations(quiet, "stalled_idea_to_action").is_empty()
+    other = [ev(3, "explore_expectations", 400, team("X", "Y"), pid="q")]
+    found = deviations(quiet + other, "stalled_idea_to_action")
+    assert found["evidence"].to_list() == [[eid(1)]]
+    assert deviations(quiet + other, "missing_top_manager_feedback").is_empty()
+
+
+def test_engine_written_alerts_are_not_partnership_events():
+    events = [
+        ev(1, "initiate_partnership", 0, team("A", "B")),
+        ev(2, "alert_raised", 1, org="partnermine", signal="score_drift"),
+        ev(3, "sign_agreement", 2, team("A")),
+    ]
+    row = one_window(events)
+    assert row["inclusiveness"] == pytest.approx(0.5)  # partnermine is no partner
+    assert detect_deviations(
+        new_events_to_frame(events), thresholds=RuleThresholds()
+    ).is_empty()
