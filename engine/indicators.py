@@ -458,9 +458,13 @@ def _commitment_expr(has_events: pl.Expr) -> pl.Expr:
     # A window with no event has nothing to measure (DOMAIN.md: null, never 0);
     # the next window compares with the last one that held events, so a quiet
     # quarter in a sparse log neither scores 0 nor hides a later drop.
+    # Rows are in window-key order (group, then window index): the last
+    # earlier value is a global forward fill, kept only where the row it came
+    # from is of the same group (no window function per group).
     this = pl.when(has_events).then(pl.col("_actors").fill_null(0))
+    source = pl.when(has_events).then(pl.col(GROUP)).shift(1).forward_fill()
     previous = (
-        this.shift(1).forward_fill().over(GROUP, order_by=WINDOW_INDEX).fill_null(0)
+        pl.when(source == pl.col(GROUP)).then(this.shift(1).forward_fill()).fill_null(0)
     )
     most = pl.max_horizontal(this, previous)
     return pl.when(has_events & (most > 0)).then(this / most).alias("commitment")
