@@ -873,3 +873,24 @@ def test_engine_written_alerts_are_not_partnership_events():
     assert detect_deviations(
         new_events_to_frame(events), thresholds=RuleThresholds()
     ).is_empty()
+
+
+def test_reading_objective_convergence_counts_proposals_of_the_window_only():
+    # Documents the reading (engine/indicators.py): objectives proposed in the
+    # window that are agreed by its end. With lifecycle stages, objectives
+    # proposed in negotiation and agreed in commitment give negotiation 0 and
+    # commitment null (nothing proposed there): never "converged".
+    events = [
+        ev(
+            1, "propose_objective", 0, team("A"), objective_id="o1", visibility="shared"
+        ),
+        ev(
+            2, "propose_objective", 1, team("B"), objective_id="o2", visibility="shared"
+        ),
+        ev(3, "agree_objectives", 10, team("A", "B"), objective_ids=["o1", "o2"]),
+        ev(4, "sign_agreement", 11, team("A", "B")),
+    ]
+    rows = compute_indicators(new_events_to_frame(events), windows=LifecycleStages())
+    assert rows["period"].to_list() == ["negotiation", "commitment"]
+    assert rows["objective_convergence"].to_list() == [0.0, None]
+    assert one_window(events)["objective_convergence"] == 1.0
