@@ -894,3 +894,18 @@ def test_reading_objective_convergence_counts_proposals_of_the_window_only():
     assert rows["period"].to_list() == ["negotiation", "commitment"]
     assert rows["objective_convergence"].to_list() == [0.0, None]
     assert one_window(events)["objective_convergence"] == 1.0
+
+
+def test_reading_member_left_names_its_organization_field_first():
+    # Documents the reading (docs/rules.md): the organization leaving is the
+    # event's own organization; the participants only when it is empty. A
+    # departure of D recorded by A's manager (organization A) removes A.
+    events = [
+        ev(1, "initiate_partnership", 0, team("A", "B", "C", "D")),
+        ev(2, "member_left", 10, team("D"), org="A", actor="a.manager0"),
+        ev(3, "sign_agreement", 20, team("B", "C")),  # 2 of B, C, D: fine
+        ev(4, "sign_agreement", 21, team("A")),  # A is no longer active: 0 of 3
+    ]
+    found = deviations(events, "exclusive_decision")
+    assert found["evidence"].to_list() == [[eid(4)]]
+    assert "0 of 3 active partners" in found["message"][0]
