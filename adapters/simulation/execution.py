@@ -183,7 +183,10 @@ def _cycle(
     *,
     exclusive: bool,
 ) -> None:
-    """Add a renegotiation: terms, a new idea, its plan, its start 20-120 days later."""
+    """Add a renegotiation: terms, a new idea, its plan, its start 20-80 days later.
+
+    The start comes at most 160 days after the idea's proposal (stall: 180).
+    """
     cols: dict[str, object] = {"hi": k.HI_EXCL} if exclusive else {}
     add_decision(buf, rng, par, p, begin, "negotiate_terms", roles=k.TM | k.MGR,
                   ws=2, phase=0, **cols)  # fmt: skip
@@ -194,7 +197,7 @@ def _cycle(
     plan = begin + draw_uniform(rng, 50, 90, p.size)
     add_decision(buf, rng, par, p, plan, "agree_action_plan", roles=k.TM | k.MGR,
                   ws=3, akind=k.A_IDEA, aval=idea, **cols)  # fmt: skip
-    buf.add(p, plan + draw_uniform(rng, 20, 120, p.size), "start_action", lo=owner,
+    buf.add(p, plan + draw_uniform(rng, 20, 80, p.size), "start_action", lo=owner,
             hi=owner + 1, roles=k.MGR | k.PRO, ws=3, akind=k.A_IDEA, aval=idea)  # fmt: skip
 
 

@@ -4,8 +4,10 @@ Each block is one kind of event for all partnerships at once (numpy arrays),
 never a loop per partnership or per event. Margins against the default
 thresholds of docs/rules.md (all in days):
 
-* healthy starts follow their plan by 20-120 (stall: 180); stalled ideas never
-  start, or start 230-400 after the plan;
+* plans come at most 140 after their idea's proposal; healthy starts follow
+  their plan by 20-120 and their proposal by at most 170 (stall: 180, from the
+  earlier of proposal and plan); stalled ideas never start, or start 230-400
+  after the plan;
 * healthy conflicts resolve after 10-80 (120); unresolved ones never do, or
   after 170-300, and are raised at least 320 before the end;
 * execution feedback meetings are 60-120 apart, the first 20-100 after the
@@ -111,8 +113,8 @@ def _agreed_mask(par: Params) -> np.ndarray:
 
 def _commitment(
     buf: SlotBuffer, rng: np.random.Generator, par: Params
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Add the commitment stage; return ``(idea p, idea j, plan day)`` per idea."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add the commitment stage; return ``(idea p, idea j, proposal day, plan day)``."""
     n = par.n
     p, _ = expand_counts(rng.integers(1, 3, n))
     buf.add(p, _commit_days(rng, par, p, 0.01, 0.2), "define_values", lo=0,
@@ -128,33 +130,29 @@ def _commitment(
     proposed = _commit_days(rng, par, p, 0.2, 0.5)
     buf.add(p, proposed, "propose_idea", lo=owner, hi=owner + 1,
             roles=k.MGR | k.PRO, ws=3, akind=k.A_IDEA, aval=j,
-            rule=np.where(never_planned, _R["stalled_idea_to_action"], -1),
+            rule=np.where(stalled, _R["stalled_idea_to_action"], -1),
             inst=j)  # fmt: skip
     everyone = np.arange(n)
     add_decision(buf, rng, par, everyone, _commit_days(rng, par, everyone, 0.5, 0.65),
                   "agree_objectives", roles=k.TM | k.MGR, ws=0, akind=k.A_OBJS,
                   aval=_agreed_mask(par))  # fmt: skip
-    plan = _commit_days(rng, par, p, 0.7, 0.95)
+    plan = np.minimum(_commit_days(rng, par, p, 0.7, 0.95), proposed + 140)
     keep = ~never_planned
     add_decision(buf, rng, par, p[keep], plan[keep], "agree_action_plan",
                   roles=k.TM | k.MGR, ws=3, akind=k.A_IDEA, aval=j[keep])  # fmt: skip
-    # the stalled idea's plan is the anchor of its deviation
-    sp = keep & stalled
-    buf.blocks[-1]["rule"][sp[keep]] = _R["stalled_idea_to_action"]
-    buf.blocks[-1]["inst"][sp[keep]] = j[sp]
     add_decision(buf, rng, par, everyone, _commit_days(rng, par, everyone, 0.95, 1.0),
                   "sign_agreement", roles=k.TM, ws=1)  # fmt: skip
-    return p, j, np.where(keep, plan, np.nan)
+    return p, j, proposed, np.where(keep, plan, np.nan)
 
 
 def _starts(
     buf: SlotBuffer,
     rng: np.random.Generator,
     par: Params,
-    ideas: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ideas: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Add the start of every idea; return the execution start x0 per partnership."""
-    p, j, plan = ideas
+    p, j, proposed, plan = ideas
     stalled = par.is_profile("stalled")[p] & (j == par.n_idea[p] - 1)
     late = stalled & (par.variant[p] == 1)
     delay = np.where(
@@ -162,7 +160,9 @@ def _starts(
     )
     go = ~stalled | late
     owner = j % par.k_min[p]
-    day = plan + delay
+    # The proposal anchors the stall (it precedes the plan): a healthy idea
+    # reaches its pilot within 170 days of it.
+    day = np.where(late, plan + delay, np.minimum(plan + delay, proposed + 170))
     buf.add(p[go], day[go], "start_action", lo=owner[go], hi=owner[go] + 1,
             roles=k.MGR | k.PRO, ws=3, akind=k.A_IDEA, aval=j[go],
             rule=np.where(late[go], _R["stalled_idea_to_action"], -1),

@@ -17,6 +17,7 @@ import polars as pl
 
 from engine import schema as s
 from engine.selection import drop_engine_events
+from engine.validation import infer_phase_expr
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -115,7 +116,10 @@ def prepare_events(
     lazy = drop_engine_events(frame.lazy())
     if as_of is not None:
         lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
-    return lazy.select(*_RULE_COLUMNS, _rank_events(lazy).alias(SEQ))
+    # A phase left null is inferred from the activity (DOMAIN.md), also for a
+    # frame that did not come through the store's normalization.
+    columns = [infer_phase_expr() if c == s.PHASE else c for c in _RULE_COLUMNS]
+    return lazy.select(*columns, _rank_events(lazy).alias(SEQ))
 
 
 def _rank_events(lazy: pl.LazyFrame) -> pl.Expr:

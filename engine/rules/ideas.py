@@ -28,22 +28,14 @@ __all__ = ["check_stalled_ideas"]
 
 
 def _first_per_idea(events: pl.LazyFrame, activities: list[str]) -> pl.LazyFrame:
-    """Return, per (partnership, idea), its first event among ``activities``.
-
-    A plan outranks an idea proposal, whatever their order.
-    """
+    """Return, per (partnership, idea), its first event among ``activities``."""
     candidates = (
         events.filter(pl.col(s.ACTIVITY).is_in(activities))
         .with_columns(attribute_expr(IDEA_ID))
         .filter(pl.col(IDEA_ID).is_not_null())
         .cache()
     )
-    is_plan = pl.col(s.ACTIVITY) == "agree_action_plan"
-    chosen = candidates.group_by(s.PARTNERSHIP_ID, IDEA_ID).agg(
-        pl.coalesce(
-            pl.col(SEQ).filter(is_plan).min(), pl.col(SEQ).filter(is_plan.not_()).min()
-        )
-    )
+    chosen = candidates.group_by(s.PARTNERSHIP_ID, IDEA_ID).agg(pl.col(SEQ).min())
     return candidates.join(chosen.select(SEQ), on=SEQ, how="semi").select(
         s.PARTNERSHIP_ID, IDEA_ID, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY
     )
@@ -58,8 +50,10 @@ def check_stalled_ideas(
 ) -> pl.LazyFrame:
     """Return the ``stalled_idea_to_action`` deviations (docs/rules.md).
 
-    Per idea, the anchor is its first ``agree_action_plan``, else its first
-    ``propose_idea``. It fires when the idea's first ``start_action`` comes more
+    Per idea, the anchor is its first ``propose_idea`` or ``agree_action_plan``,
+    whichever came first: DOMAIN.md's "an agree_action_plan (or propose_idea)
+    has no start_action within N days" holds as soon as the earlier of them has
+    waited N days (seed 000: a year from *idea* to pilot). It fires when the idea's first ``start_action`` comes more
     than ``stall_days`` after the anchor, or when there is none, the deadline
     (anchor + ``stall_days``) is before ``as_of``, and some partner is still
     active at the deadline.

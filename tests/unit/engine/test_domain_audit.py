@@ -102,11 +102,6 @@ def test_phase_is_inferred_from_the_canonical_activity():
     assert found["time"].to_list() == [day(10)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detect_deviations reads the phase column as given: a frame whose "
-    "phase is null (not normalized) is not inferred from the activity",
-)
 def test_rules_infer_the_phase_of_a_frame_without_phases():
     events = [
         ev(1, "initiate_partnership", 0, team("A", "B")),
@@ -223,13 +218,6 @@ def test_stalled_does_not_fire_when_every_partner_has_left():
     assert deviations(events, "stalled_idea_to_action").is_empty()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN: 'an agree_action_plan (or propose_idea) has no start_action "
-    "for the same idea within N days' (seed 000: a year from idea to pilot); "
-    "ideas.py anchors on the plan whenever one exists, so an idea proposed 300 "
-    "days before its pilot, with the plan agreed late, never fires",
-)
 def test_stalled_idea_proposed_long_before_its_pilot_fires():
     events = [
         ev(1, "propose_idea", 0, team("A", "B"), idea_id="i"),

@@ -83,15 +83,11 @@ def _stalled(pt):
         if idea is not None and idea not in ideas:
             ideas.append(idea)
     for idea in ideas:
-        plans = [
-            e for e in pt.of("agree_action_plan") if e["attrs"].get("idea_id") == idea
-        ]
-        anchor = (
-            plans[0]
-            if plans
-            else next(
-                e for e in pt.of("propose_idea") if e["attrs"].get("idea_id") == idea
-            )
+        # The earlier of the idea's first proposal and first plan.
+        anchor = next(
+            e
+            for e in pt.of("agree_action_plan", "propose_idea")
+            if e["attrs"].get("idea_id") == idea
         )
         starts = [
             e

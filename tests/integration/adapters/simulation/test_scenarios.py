@@ -44,8 +44,9 @@ def test_oh_collaboration_top_managers_absent_and_long_idea_to_action():
     assert ("SP", "professional") in roles
     assert not any(r == "top_manager" for _, r in roles)
     stalled = [ev for rule, ev in found if rule == "stalled_idea_to_action"]
+    # Seed 000: a year from idea to pilot, measured from the proposal.
     assert [[e[s.ACTIVITY] for e in ev] for ev in stalled] == [
-        ["agree_action_plan", "start_action"]
+        ["propose_idea", "start_action"]
     ]
     assert (stalled[0][1][s.TIMESTAMP] - stalled[0][0][s.TIMESTAMP]).days > 180
     orgs = {

@@ -107,6 +107,23 @@ def test_healthy_partnerships_have_no_deviation_and_keep_margins(log):
     ideas = events.filter(
         pl.col(s.ACTIVITY).is_in(["agree_action_plan", "start_action"])
     )
+    proposals = events.filter(
+        pl.col(s.ACTIVITY).is_in(["propose_idea", "agree_action_plan", "start_action"])
+    )
+    # The stall is measured from the earlier of proposal and plan (180 days).
+    waits = (
+        proposals.with_columns(
+            idea=pl.col(s.ATTRIBUTES).str.json_path_match("$.idea_id")
+        )
+        .group_by(s.PARTNERSHIP_ID, "idea")
+        .agg(
+            (
+                pl.col(s.TIMESTAMP).filter(pl.col(s.ACTIVITY) == "start_action").min()
+                - pl.col(s.TIMESTAMP).filter(pl.col(s.ACTIVITY) != "start_action").min()
+            ).dt.total_days()
+        )
+    )
+    assert waits[s.TIMESTAMP].max() <= 171
     lag = (
         ideas.with_columns(idea=pl.col(s.ATTRIBUTES).str.json_path_match("$.idea_id"))
         .group_by(s.PARTNERSHIP_ID, "idea")

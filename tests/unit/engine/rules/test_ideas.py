@@ -49,7 +49,7 @@ def test_no_start_fires_only_once_the_deadline_has_passed():
     assert _stalled([_plan(0), {**end, "day": 181}]) == [("p1", day(180), ["plan"])]
 
 
-def test_plan_outranks_an_earlier_proposal():
+def test_the_earlier_of_proposal_and_plan_is_the_anchor():
     idea = {
         "id": "idea",
         "act": "propose_idea",
@@ -57,8 +57,17 @@ def test_plan_outranks_an_earlier_proposal():
         "parts": AB,
         "attrs": {"idea_id": "i1"},
     }
-    assert _stalled([idea, _plan(100), _start(250)]) == []
+    # Seed 000: a year from idea to pilot stalls, however late the plan came.
+    assert _stalled([idea, _plan(100), _start(250)]) == [
+        ("p1", day(180), ["idea", "start"])
+    ]
+    assert _stalled([idea, _plan(100), _start(170)]) == []
     assert _stalled([idea, _start(250)]) == [("p1", day(180), ["idea", "start"])]
+    # A plan agreed before the idea was (formally) proposed anchors it.
+    late_idea = {**idea, "day": 100}
+    assert _stalled([_plan(0), late_idea, _start(200)]) == [
+        ("p1", day(180), ["plan", "start"])
+    ]
 
 
 def test_each_idea_fires_once():

@@ -110,8 +110,12 @@ def _first_with(rows, act, key, value):
 def oracle_stalled(rows, as_of):
     out = []
     for idea in {_attr(r, "idea_id") for r in rows if _attr(r, "idea_id")}:
-        anchor = _first_with(rows, "agree_action_plan", "idea_id", idea) or _first_with(
-            rows, "propose_idea", "idea_id", idea
+        anchor = _first(
+            rows,
+            lambda r: (
+                r["act"] in ("agree_action_plan", "propose_idea")
+                and _attr(r, "idea_id") == idea  # noqa: B023 (called at once)
+            ),
         )
         if anchor is None:
             continue
