@@ -58,7 +58,7 @@ def check_unresolved_conflicts(
 
     A ``conflict_id``'s first ``raise_conflict`` fires when its first
     ``resolve_conflict`` comes more than ``conflict_days`` later, or when there is
-    none and more than ``conflict_days`` have passed by ``as_of``. A raise
+    none and ``conflict_days`` have passed by ``as_of`` (observed through the deadline). A raise
     without ``conflict_id`` cannot be matched to a resolve: it fires once
     ``conflict_days`` have passed.
 
@@ -87,7 +87,7 @@ def check_unresolved_conflicts(
         .with_columns(deadline.alias("time"))
         .filter(
             pl.when(pl.col("_resolve_ts").is_null())
-            .then(pl.col("time") < as_of)
+            .then(pl.col("time") <= as_of)
             .otherwise(pl.col("_resolve_ts") > pl.col("time"))
         )
     )

@@ -55,7 +55,7 @@ def check_stalled_ideas(
     has no start_action within N days" holds as soon as the earlier of them has
     waited N days (seed 000: a year from *idea* to pilot). It fires when the idea's first ``start_action`` comes more
     than ``stall_days`` after the anchor, or when there is none, the deadline
-    (anchor + ``stall_days``) is before ``as_of``, and some partner is still
+    (anchor + ``stall_days``) is at or before ``as_of``, and some partner is still
     active at the deadline.
 
     Parameters
@@ -83,7 +83,7 @@ def check_stalled_ideas(
     overdue = (
         joined.filter(pl.col("_start_ts").is_null())
         .with_columns(deadline)
-        .filter(pl.col("time") < as_of)
+        .filter(pl.col("time") <= as_of)
         .cache()
     )
     alive = (

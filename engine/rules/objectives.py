@@ -53,7 +53,7 @@ def check_hidden_objectives(
     A ``propose_objective`` fires when its ``visibility`` is ``private``; or, when
     it has no visibility, when its objective is neither agreed
     (``agree_objectives``) nor shared (``share_information``) by
-    ``hidden_days`` after the proposal, once that time is before ``as_of``. At
+    ``hidden_days`` after the proposal, once that time is at or before ``as_of``. At
     most one deviation per objective: the earliest.
 
     Parameters
@@ -80,7 +80,7 @@ def check_hidden_objectives(
     private = pl.col(VISIBILITY) == "private"
     undisclosed = pl.col(VISIBILITY).is_null() & pl.when(
         pl.col("_disclosed").is_null()
-    ).then(deadline < as_of).otherwise(pl.col("_disclosed") > deadline)
+    ).then(deadline <= as_of).otherwise(pl.col("_disclosed") > deadline)
     who = pl.col(s.ORGANIZATION).fill_null("a partner")
     what = pl.format(
         "Objective {} proposed by {} on {}",

@@ -402,13 +402,6 @@ def test_unresolved_conflict_late_and_open():
     assert found["time"].to_list() == [day(121), day(130)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN: 'a raise_conflict with no resolve_conflict within N days'; "
-    "a resolve exactly N days later counts as within, so a log observed up to "
-    "exactly N days after the raise (as_of = raise + N) without a resolve "
-    "already shows none within N days; conflicts.py needs as_of > raise + N",
-)
 def test_unresolved_conflict_observed_exactly_n_days_later_fires():
     events = [
         ev(1, "raise_conflict", 0, team("A", "B"), conflict_id="c1"),

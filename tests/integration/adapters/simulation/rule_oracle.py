@@ -98,7 +98,7 @@ def _stalled(pt):
             continue
         if starts:
             out.append([anchor["id"], starts[0]["id"]])
-        elif pt.as_of - anchor["ts"] > STALL and pt.active(pt.as_of):
+        elif pt.as_of - anchor["ts"] >= STALL and pt.active(pt.as_of):
             out.append([anchor["id"]])
     return out
 
@@ -170,7 +170,7 @@ def _unresolved(pt):
             continue
         if resolves:
             out.append([r["id"], resolves[0]["id"]])
-        elif pt.as_of - r["ts"] > CONFLICT:
+        elif pt.as_of - r["ts"] >= CONFLICT:
             out.append([r["id"]])
     return out
 
@@ -194,7 +194,7 @@ def _hidden(pt):
                 obj in _objective_ids(o) and e["ts"] <= o["ts"] <= e["ts"] + HIDDEN
                 for o in pt.of("agree_objectives", "share_information")
             )
-            if not listed and pt.as_of - e["ts"] > HIDDEN:
+            if not listed and pt.as_of - e["ts"] >= HIDDEN:
                 out.append([e["id"]])
     return out
 

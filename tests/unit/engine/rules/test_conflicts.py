@@ -43,9 +43,13 @@ def test_resolved_late_fires_with_both_events():
     )
 
 
-def test_open_conflict_fires_once_as_of_is_past_the_deadline():
+def test_open_conflict_fires_once_as_of_reaches_the_deadline():
     base = [_ev("r", "raise_conflict", 0), _ev("m", "mediate_conflict", 30)]
-    assert _unresolved([*base, _ev("x", "report_progress", 120, "other")]) == []
+    assert _unresolved([*base, _ev("x", "report_progress", 119, "other")]) == []
+    # Observed through the deadline without a resolve: none came within 120 days.
+    assert [
+        r[:2] for r in _unresolved([*base, _ev("x", "report_progress", 120, "other")])
+    ] == [(day(120), ["r"])]
     assert _unresolved(base, conflict_days=20) == [
         (
             day(20),

@@ -43,10 +43,10 @@ def test_start_a_day_late_fires_at_the_deadline_with_both_events():
     assert _stalled([_plan(0), _start(181)]) == [("p1", day(180), ["plan", "start"])]
 
 
-def test_no_start_fires_only_once_the_deadline_has_passed():
-    end = {"id": "end", "act": "report_progress", "day": 180, "parts": AB}
+def test_no_start_fires_once_the_log_reaches_the_deadline():
+    end = {"id": "end", "act": "report_progress", "day": 179, "parts": AB}
     assert _stalled([_plan(0), end]) == []
-    assert _stalled([_plan(0), {**end, "day": 181}]) == [("p1", day(180), ["plan"])]
+    assert _stalled([_plan(0), {**end, "day": 180}]) == [("p1", day(180), ["plan"])]
 
 
 def test_the_earlier_of_proposal_and_plan_is_the_anchor():

@@ -61,9 +61,9 @@ def test_agreed_a_day_late_fires_at_the_deadline():
     ]
 
 
-def test_never_agreed_fires_once_as_of_is_past_the_deadline():
-    assert _hidden([_propose("p", 0), _agree(180, "other")]) == []
-    assert [r[:2] for r in _hidden([_propose("p", 0), _agree(181, "other")])] == [
+def test_never_agreed_fires_once_as_of_reaches_the_deadline():
+    assert _hidden([_propose("p", 0), _agree(179, "other")]) == []
+    assert [r[:2] for r in _hidden([_propose("p", 0), _agree(180, "other")])] == [
         (day(180), ["p"])
     ]
 

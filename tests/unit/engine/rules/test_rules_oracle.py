@@ -126,7 +126,7 @@ def oracle_stalled(rows, as_of):
         }
         if start is not None and start["day"] > deadline:
             out.append((deadline, (anchor["id"], start["id"])))
-        elif start is None and deadline < as_of and left != {"A", "B"}:
+        elif start is None and deadline <= as_of and left != {"A", "B"}:
             out.append((deadline, (anchor["id"],)))
     return out
 
@@ -141,7 +141,7 @@ def oracle_conflicts(rows, as_of):
         deadline = raise_["day"] + T.conflict_days
         if fix is not None and fix["day"] > deadline:
             out.append((deadline, (raise_["id"], fix["id"])))
-        elif fix is None and deadline < as_of:
+        elif fix is None and deadline <= as_of:
             out.append((deadline, (raise_["id"],)))
     return out
 
@@ -162,7 +162,7 @@ def oracle_hidden(rows, as_of):
         if vis == "private":
             hit = p["day"]
         elif vis is None and (
-            (told and min(told) > deadline) or (not told and deadline < as_of)
+            (told and min(told) > deadline) or (not told and deadline <= as_of)
         ):
             hit = deadline
         else:
