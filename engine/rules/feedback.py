@@ -198,10 +198,14 @@ def _absent_top_managers(
 
 
 def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Return the events that open a gap: each execution start, then the later meetings.
+    """Return the points where execution gaps open or close, with ``_kind``.
 
-    Both carry the partnership's last timestamp (``_last_seen``), found in the
-    same pass over the events as the first execution-phase event.
+    ``start``: the first execution-phase event; ``end``: a later phased event
+    of another stage (renegotiation: execution stops running); ``resume``: an
+    execution-phase event after an end; ``meeting``: a feedback meeting after
+    the start. All carry the partnership's last timestamp (``_last_seen``).
+    Most partnerships never return from execution: only those that do have
+    their phased events sorted for the transitions.
     """
     # Execution is known to run only while the partnership records events: the
     # last gap ends at its last event (by as_of), not at the end of a log that
@@ -219,19 +223,60 @@ def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.La
     columns = (s.PARTNERSHIP_ID, SEQ, s.EVENT_ID, s.TIMESTAMP, s.ACTIVITY, "_last_seen")
     starts = events.join(
         spans.select(pl.col(_EXEC_SEQ).alias(SEQ), "_last_seen"), on=SEQ
-    ).select(*columns, pl.lit(value=True).alias("_opens"))
+    ).select(*columns, pl.lit("start").alias("_kind"))
+    transitions = _execution_transitions(events, spans).select(*columns, "_kind")
     meetings = (
         meeting_rows.join(spans, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
-        .select(*columns, pl.lit(value=False).alias("_opens"))
+        .join(transitions.select(SEQ), on=SEQ, how="anti")
+        .select(*columns, pl.lit("meeting").alias("_kind"))
     )
-    return pl.concat([starts, meetings])
+    return pl.concat([starts, transitions, meetings])
+
+
+def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the ends and resumptions of execution after each first return."""
+    phased = events.filter(pl.col(s.PHASE).is_not_null())
+    returns = (
+        phased.filter(pl.col(s.PHASE) != "execution")
+        .join(spans.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
+        .group_by(s.PARTNERSHIP_ID)
+        .agg(pl.col(SEQ).min().alias("_return_seq"))
+    )
+    is_exec = pl.col(s.PHASE) == "execution"
+    # Sorted by (partnership, seq): the first row of a partnership is its
+    # return, whose predecessor is in execution.
+    was_exec = (
+        pl.when(pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(1))
+        .then(is_exec.shift(1))
+        .otherwise(pl.lit(value=True))
+    )
+    kind = (
+        pl.when(is_exec & was_exec.not_())
+        .then(pl.lit("resume"))
+        .when(is_exec.not_() & was_exec)
+        .then(pl.lit("end"))
+    )
+    return (
+        phased.join(returns, on=s.PARTNERSHIP_ID)
+        .filter(pl.col(SEQ) >= pl.col("_return_seq"))
+        .join(spans.select(s.PARTNERSHIP_ID, "_last_seen"), on=s.PARTNERSHIP_ID)
+        .sort(s.PARTNERSHIP_ID, SEQ)
+        .with_columns(kind.alias("_kind"))
+        .filter(pl.col("_kind").is_not_null())
+    )
 
 
 def _feedback_gaps(
     events: pl.LazyFrame, meeting_rows: pl.LazyFrame, *, days: int, as_of: datetime
 ) -> pl.LazyFrame:
-    """Return execution gaps longer than ``days`` without a feedback meeting."""
+    """Return execution gaps longer than ``days`` without a feedback meeting.
+
+    A gap opens at an execution start or resumption, or at a feedback meeting
+    while execution runs, and closes at the next point (a meeting, or a
+    return to another stage), else at the partnership's last event.
+    """
     points = _execution_points(events, meeting_rows)
     # Sorted by partnership: a global shift masked at partnership edges.
     until = (
@@ -243,18 +288,34 @@ def _feedback_gaps(
             )
         )
     )
+    kind = pl.col("_kind")
+    # Whether execution runs from each point on: set by starts, resumptions and
+    # ends, carried over meetings (every partnership's first point is its start).
+    running = (
+        pl.when(kind.is_in(["start", "resume"]))
+        .then(pl.lit(value=True))
+        .when(kind == "end")
+        .then(pl.lit(value=False))
+        .forward_fill()
+    )
     gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
     opener = (
-        pl.when(~pl.col("_opens"))
+        pl.when(kind == "meeting")
         .then(pl.lit("the feedback meeting"))
+        .when(kind == "resume")
+        .then(pl.format("execution resumed ({})", s.ACTIVITY))
         .when(pl.col(s.ACTIVITY) == "start_action")
         .then(pl.lit("the first pilot"))
         .otherwise(pl.format("execution began ({})", s.ACTIVITY))
     )
     return (
         points.sort(s.PARTNERSHIP_ID, SEQ)
-        .with_columns(until.alias("_until"))
-        .filter(pl.col("_until") - pl.col(s.TIMESTAMP) > timedelta(days=days))
+        .with_columns(until.alias("_until"), running.alias("_running"))
+        .filter(
+            pl.col("_running")
+            & (kind != "end")
+            & (pl.col("_until") - pl.col(s.TIMESTAMP) > timedelta(days=days))
+        )
         .select(
             s.PARTNERSHIP_ID,
             (pl.col(s.TIMESTAMP) + timedelta(days=days)).alias("time"),
@@ -282,9 +343,11 @@ def check_top_manager_feedback(
     (a) An execution-stage ``feedback_meeting`` (its phase ``execution``, else
     the stage in force: the phase of the last event before it that has one)
     where some active partner organization has no participant with role
-    ``top_manager``. (b) From the first execution-stage event on, a gap of more
-    than ``feedback_gap_days`` between the execution start, the feedback
-    meetings and the partnership's last event (by ``as_of``).
+    ``top_manager``. (b) While execution runs (from an execution-phase event
+    until a phased event of another stage), a gap of more than
+    ``feedback_gap_days`` between the execution start or resumption, the
+    feedback meetings, the return to another stage and the partnership's last
+    event (by ``as_of``).
 
     Parameters
     ----------

@@ -305,13 +305,6 @@ def test_execution_running_exactly_180_days_without_feedback_fires():
     assert found["evidence"].to_list() == [[eid(2)]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN: 'execution runs N days with no feedback meeting'; "
-    "feedback.py measures the gap from the execution start to the "
-    "partnership's last event even after it cycled back to negotiation, so "
-    "10 days of execution followed by 290 days of renegotiation fires",
-)
 def test_renegotiation_is_not_execution_without_feedback():
     events = [
         ev(1, "sign_agreement", 0, team("A", "B")),

@@ -157,3 +157,24 @@ def test_execution_resumed_after_renegotiation_is_checked_again():
         _meeting("m2", 10, team("A", "B")),  # execution again: checked
     ]
     assert [r[1] for r in _missing(rows)] == [["m2"]]
+
+
+def test_renegotiation_closes_the_gap_and_resumed_execution_opens_one():
+    rows = [
+        _start(0),
+        _meeting("m1", 100, TOP),
+        # execution stops at day 150: no gap fires across the renegotiation
+        {"id": "n", "act": "negotiate_terms", "day": 150, "parts": team("A", "B")},
+        {"id": "a", "act": "sign_agreement", "day": 400, "parts": team("A", "B")},
+        {"id": "r", "act": "report_progress", "day": 420, "parts": team("A", "B")},
+        {"id": "x", "act": "report_progress", "day": 601, "parts": team("A", "B")},
+    ]
+    assert _missing(rows) == [
+        (
+            day(600),
+            ["r"],
+            "No feedback meeting for 181 days after execution resumed "
+            "(report_progress) on 2021-02-24 (limit 180)",
+        )
+    ]
+    assert _missing([*rows[:-1], {**rows[-1], "day": 600}]) == []

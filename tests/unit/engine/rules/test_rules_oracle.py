@@ -173,24 +173,30 @@ def oracle_hidden(rows, as_of):
 
 
 def oracle_feedback_gaps(rows, as_of):
-    # execution begins with the first execution-phase event (start_action,
-    # report_progress, or any event recorded with phase execution)
-    start = _first(
-        rows, lambda r: (r.get("phase") or ACTIVITY_STAGE.get(r["act"])) == "execution"
-    )
-    if start is None:
+    # Execution runs from an execution-phase event (start_action,
+    # report_progress, or any event recorded with phase execution) until a
+    # phased event of another stage; a gap opens at a start or resumption, or
+    # at a feedback meeting while execution runs, and closes at the next point.
+    points, stage = [], None
+    for r in _ordered(rows):
+        phase = r.get("phase") or ACTIVITY_STAGE.get(r["act"])
+        was = stage == "execution"
+        if phase is not None:
+            stage = phase
+            if (phase == "execution") != was:
+                points.append((r, phase == "execution"))
+                continue
+        if r["act"] == "feedback_meeting" and stage == "execution":
+            points.append((r, True))
+    if not points:
         return []
-    order = _ordered(rows)
-    points = [start] + [
-        r for r in order[order.index(start) + 1 :] if r["act"] == "feedback_meeting"
-    ]
     # the last gap ends at the partnership's last event (by as_of)
     last_seen = min(max(r["day"] for r in rows), as_of)
-    ends = [p["day"] for p in points[1:]] + [last_seen]
+    ends = [p["day"] for p, _ in points[1:]] + [last_seen]
     return [
         (p["day"] + T.feedback_gap_days, (p["id"],))
-        for p, end in zip(points, ends, strict=True)
-        if end - p["day"] > T.feedback_gap_days
+        for (p, opens), end in zip(points, ends, strict=True)
+        if opens and end - p["day"] > T.feedback_gap_days
     ]
 
 
