@@ -16,7 +16,11 @@ import polars as pl
 
 from engine import schema as s
 from engine.attributes import attribute_expr
-from engine.partners import partner_intervals
+from engine.partners import (
+    own_appearance_is_partner,
+    own_appearance_role,
+    partner_intervals,
+)
 from engine.selection import drop_engine_events
 from engine.windows import (
     WINDOW_INDEX,
@@ -177,12 +181,16 @@ def base_columns(frame: pl.LazyFrame) -> list[str]:
 
 
 def _own_appearance() -> pl.Expr:
-    """Return the event's own organization and actor, role ``other`` (a one-item list)."""
+    """Return the event's own organization and actor (a one-item list).
+
+    In role :func:`engine.partners.own_appearance_role` (``other``, or
+    ``mediator`` for a recorded mediation).
+    """
     return pl.concat_list(
         pl.struct(
             pl.col(s.ACTOR).alias("actor"),
             pl.col(s.ORGANIZATION).alias("organization"),
-            pl.lit("other", pl.String).alias("role"),
+            own_appearance_role().alias("role"),
         )
     )
 
@@ -237,8 +245,9 @@ def top_manager_orgs_expr() -> pl.Expr:
 def explode_partner_actors(events: pl.LazyFrame) -> pl.LazyFrame:
     """Return one row per (event, partner-role participant with an actor).
 
-    ``events`` carry ``participants``, ``org:resource`` and ``organization``;
-    their other columns are kept, and ``org:resource`` becomes the actor.
+    ``events`` carry ``participants``, ``org:resource``, ``organization`` and
+    ``concept:name``; their other columns are kept, and ``org:resource``
+    becomes the actor.
     The actors may repeat within an event (they are counted distinct per
     window). One flat explode of the participants, filtered as a column,
     rather than a filter inside each event's list. An event without
@@ -246,7 +255,7 @@ def explode_partner_actors(events: pl.LazyFrame) -> pl.LazyFrame:
     ``other``).
     """
     field = pl.col(s.PARTICIPANTS).struct.field
-    own_columns = [s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS]
+    own_columns = [s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS, s.ACTIVITY]
     keys = [c for c in events.collect_schema().names() if c not in own_columns]
     listed = (
         events.filter(_has_participants())
@@ -263,6 +272,7 @@ def explode_partner_actors(events: pl.LazyFrame) -> pl.LazyFrame:
         _has_participants().not_()
         & pl.col(s.ORGANIZATION).is_not_null()
         & pl.col(s.ACTOR).is_not_null()
+        & own_appearance_is_partner()
     ).select(*keys, s.ACTOR)
     return pl.concat([listed, own])
 

@@ -418,7 +418,7 @@ def count_window_actors(
 def _partner_actor_codes(events: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
     """Return ``columns`` of ``events`` per partner actor appearance, actor coded."""
     return explode_partner_actors(
-        events.select(*columns, s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS)
+        events.select(*columns, s.ACTIVITY, s.ACTOR, s.ORGANIZATION, s.PARTICIPANTS)
     ).with_columns(pl.col(s.ACTOR).cast(pl.Categorical).to_physical())
 
 

@@ -7,7 +7,10 @@ makes it exact:
 
 * an organization *appears* in an event through a participant
   ``{organization, role}``; an event with no participants makes its own
-  ``organization`` appear with role ``other`` (and its ``org:resource`` as actor);
+  ``organization`` appear with role ``other`` (and its ``org:resource`` as actor),
+  except a ``mediate_conflict``, whose recorder appears as its ``mediator``
+  (:func:`own_appearance_role`: a mediator recording its own mediation stays a
+  third party);
 * a partner is *active at time t* when its first partner-role appearance (or a
   ``member_joined``) is at or before t, unless its latest ``member_left`` at or
   before t is later than its latest ``member_joined`` at or before t.
@@ -68,6 +71,8 @@ __all__ = [
     "explode_appearances",
     "explode_partner_organizations",
     "filter_active_partners",
+    "own_appearance_is_partner",
+    "own_appearance_role",
     "partner_intervals",
 ]
 
@@ -80,9 +85,26 @@ ACTIVE_PARTNER = "active_partner"
 ACTIVE_PARTNER_COUNT = "active_partner_count"
 
 _THIRD_PARTY = sorted(s.THIRD_PARTY_ROLES)
+# Its recorder is the mediator: recording one's own mediation is no partner role.
+MEDIATION = "mediate_conflict"
 _JOIN = "_join_ts"
 _LEAVE = "_leave_ts"
 _ENTER = "_enter"
+
+
+def own_appearance_role() -> pl.Expr:
+    """Return the role in which an event without participants shows its own organization.
+
+    ``mediator`` for a ``mediate_conflict`` (whoever records or leads a
+    mediation is its mediator), else ``other``. Reads ``concept:name``.
+    """
+    mediation = pl.col(s.ACTIVITY) == MEDIATION
+    return pl.when(mediation).then(pl.lit("mediator")).otherwise(pl.lit("other"))
+
+
+def own_appearance_is_partner() -> pl.Expr:
+    """Return whether an event without participants shows its organization as a partner."""
+    return (pl.col(s.ACTIVITY) != MEDIATION).fill_null(value=True)
 
 
 def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -91,7 +113,7 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     The ``participants`` column is replaced by the appearing ``organization``,
     ``org:resource`` (the participant's actor), ``role`` and ``is_partner_role``;
     every other column of ``frame`` is kept. An event without participants makes
-    its own organization and actor appear with role ``other``. Participants
+    its own organization and actor appear with :func:`own_appearance_role`. Participants
     with a null organization are dropped. Rows come in no particular order.
 
     Parameters
@@ -116,7 +138,7 @@ def explode_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(field("organization"))
             .alias(s.ORGANIZATION),
             pl.when(own)
-            .then(pl.lit("other", pl.String))
+            .then(own_appearance_role())
             .otherwise(field("role").fill_null("other"))
             .alias(ROLE),
         )
@@ -137,7 +159,7 @@ def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
     Parameters
     ----------
     frame
-        Events with at least ``participants`` and ``organization``.
+        Events with at least ``participants``, ``organization`` and ``concept:name``.
     """
     field = pl.col(s.PARTICIPANTS).struct.field
     listed = (
@@ -150,6 +172,7 @@ def explode_partner_organizations(frame: pl.LazyFrame) -> pl.LazyFrame:
     own = frame.filter(
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
         & pl.col(s.ORGANIZATION).is_not_null()
+        & own_appearance_is_partner()
     ).drop(s.PARTICIPANTS, s.ACTOR, strict=False)
     return pl.concat([listed, own], how="diagonal")
 
@@ -187,6 +210,7 @@ def _first_partner_appearances(frame: pl.LazyFrame) -> pl.LazyFrame:
     own = frame.filter(
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
         & pl.col(s.ORGANIZATION).is_not_null()
+        & own_appearance_is_partner()
     ).select(pid, s.ORGANIZATION, s.TIMESTAMP)
     return (
         pl.concat([listed, own])

@@ -185,7 +185,12 @@ def _partner_appearances(events: pl.DataFrame) -> pl.DataFrame:
     """Return per (partnership, organization) its first partner-role appearance."""
     exploded = explode_partner_organizations(
         events.lazy().select(
-            s.PARTNERSHIP_ID, s.TIMESTAMP, s.VERSION, s.PARTICIPANTS, s.ORGANIZATION
+            s.PARTNERSHIP_ID,
+            s.TIMESTAMP,
+            s.VERSION,
+            s.ACTIVITY,
+            s.PARTICIPANTS,
+            s.ORGANIZATION,
         )
     )
     return _first_appearances(exploded.collect())

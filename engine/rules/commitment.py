@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from engine import schema as s
-from engine.partners import partner_intervals
+from engine.partners import own_appearance_is_partner, partner_intervals
 from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
         & pl.col(s.ORGANIZATION).is_not_null()
         & pl.col(s.ACTOR).is_not_null()
+        & own_appearance_is_partner()
     )
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.

@@ -63,7 +63,12 @@ def check_exclusive_decisions(
             known,
             explode_partner_organizations(
                 decisions.select(
-                    s.PARTNERSHIP_ID, SEQ, s.TIMESTAMP, s.PARTICIPANTS, s.ORGANIZATION
+                    s.PARTNERSHIP_ID,
+                    SEQ,
+                    s.TIMESTAMP,
+                    s.ACTIVITY,
+                    s.PARTICIPANTS,
+                    s.ORGANIZATION,
                 )
             ),
         )

@@ -763,14 +763,6 @@ def test_reading_participants_not_the_recorder_drive_presence():
     assert deviations(events, "exclusive_decision")["evidence"].to_list() == [[eid(2)]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN: organizations seen only as facilitator / mediator / "
-    "researcher are third parties; SHA is listed as a mediator, but one "
-    "mediate_conflict recorded by SHA without a participant list makes its "
-    "organization appear in role 'other' (partners.py), so SHA becomes a "
-    "partner that must send a top manager to execution feedback meetings",
-)
 def test_a_mediator_recording_its_own_mediation_stays_a_third_party():
     events = [
         ev(1, "initiate_partnership", 0, team("A", "B", role="top_manager")),
@@ -883,3 +875,22 @@ def test_reading_member_left_names_its_organization_field_first():
     found = deviations(events, "exclusive_decision")
     assert found["evidence"].to_list() == [[eid(4)]]
     assert "0 of 3 active partners" in found["message"][0]
+
+
+def test_a_self_recorded_mediation_adds_no_partner_to_the_indicators():
+    periods = parse_periods("I:2020-01-01..2020-03-31")
+    base = [
+        ev(1, "initiate_partnership", 0, team("A", "B")),
+        ev(2, "agree_objectives", 10, team("A", "B")),
+    ]
+    mediation = ev(3, "mediate_conflict", 5, org="SHA", actor="sha.m", conflict_id="c")
+    recorded = ev(3, "report_progress", 5, org="SHA", actor="sha.m")
+
+    def row(events):
+        rows = compute_indicators(new_events_to_frame(events), windows=periods)
+        return rows.select("inclusiveness", "participation_equality").row(0)
+
+    # The mediator stays a third party: both partners decided, equally active.
+    assert row([*base, mediation]) == (1.0, 1.0)
+    # The same organization recording other work on its own is a partner.
+    assert row([*base, recorded])[0] == pytest.approx(2 / 3)

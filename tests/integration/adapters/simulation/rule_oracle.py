@@ -28,7 +28,8 @@ WINDOW = timedelta(days=90)
 def _appearances(e):
     if e["participants"]:
         return [(p["organization"], p["role"]) for p in e["participants"]]
-    return [(e["organization"], "other")]
+    own = "mediator" if e["activity"] == "mediate_conflict" else "other"
+    return [(e["organization"], own)]
 
 
 class Partnership:

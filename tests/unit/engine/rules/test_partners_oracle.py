@@ -23,7 +23,7 @@ ORGS = ["A", "B", "C", "M"]
 def logs(draw):
     rows = []
     for i in range(draw(st.integers(1, 16))):
-        kind = draw(st.sampled_from(["meet", "meet", "joined", "left"]))
+        kind = draw(st.sampled_from(["meet", "meet", "joined", "left", "mediate"]))
         org = draw(st.sampled_from(ORGS))
         d = draw(st.integers(0, 30))
         if kind == "meet":
@@ -35,6 +35,10 @@ def logs(draw):
                     "day": d,
                     "parts": [(None, org, role)],
                 }
+            )
+        elif kind == "mediate":  # recorded by its mediator, without participants
+            rows.append(
+                {"id": f"e{i}", "act": "mediate_conflict", "day": d, "org": org}
             )
         else:
             rows.append({"id": f"e{i}", "act": f"member_{kind}", "day": d, "org": org})
@@ -67,7 +71,8 @@ def oracle(rows, t):
 
 
 def _appearing(row, *, partner_only):
-    parts = row.get("parts") or [(None, row.get("org"), "other")]
+    own = "mediator" if row["act"] == "mediate_conflict" else "other"
+    parts = row.get("parts") or [(None, row.get("org"), own)]
     return {o for _, o, role in parts if o and (not partner_only or role != "mediator")}
 
 
