@@ -39,7 +39,9 @@ Examples
 
 from __future__ import annotations
 
+import operator
 import tomllib
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -188,14 +190,18 @@ def alignment_score_expr(*, config: IndicatorConfig) -> pl.Expr:
     0.75
     """
     weights = config.weights.model_dump()
-    numerator = pl.sum_horizontal(
-        [(pl.col(k) * w).fill_null(0.0) for k, w in weights.items()]
+    # A left fold of binary additions, not sum_horizontal: its summation order
+    # differs between polars' streaming and in-memory engines, and the same
+    # windows must score the same bits whichever engine computes them.
+    numerator = reduce(
+        operator.add, [(pl.col(k) * w).fill_null(0.0) for k, w in weights.items()]
     )
-    denominator = pl.sum_horizontal(
+    denominator = reduce(
+        operator.add,
         [
             pl.when(pl.col(k).is_not_null()).then(w).otherwise(0.0)
             for k, w in weights.items()
-        ]
+        ],
     )
     return (
         pl.when(denominator > 0)
