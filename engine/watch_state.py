@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
@@ -113,6 +113,9 @@ _OPENERS = {
     "propose_objective": "objective",
     "start_action": "idea",
 }
+# A step's frames are small (the touched partnerships from their cut on):
+# polars' in-memory engine skips the streaming engine's start-up cost per query.
+_STEP_ENGINE: Final = "in-memory"
 _PID = "partnership_id"
 _TS = pl.Datetime("us", "UTC")
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
@@ -193,7 +196,7 @@ def _partner_appearances(events: pl.DataFrame) -> pl.DataFrame:
             s.ORGANIZATION,
         )
     )
-    return _first_appearances(exploded.collect())
+    return _first_appearances(exploded.collect(engine=_STEP_ENGINE))
 
 
 def _first_appearances(rows: pl.DataFrame) -> pl.DataFrame:
@@ -375,7 +378,7 @@ def _item_carriers(events: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
         .join(opened, on=key, how="semi")
         .select(s.PARTNERSHIP_ID, s.VERSION)
         .unique()
-        .collect()
+        .collect(engine=_STEP_ENGINE)
     )
 
 
@@ -461,7 +464,7 @@ def _process_rows(slim: pl.DataFrame) -> pl.Series:
         )
         .unpivot(index=s.PARTNERSHIP_ID, value_name=s.VERSION)
         .drop_nulls(s.VERSION)
-        .collect()
+        .collect(engine=_STEP_ENGINE)
     )
     return _flag_rows(
         slim,
@@ -500,13 +503,15 @@ def _advance_process_drift(
     lookback = count_process_lookback(windows, rule=rule)
     first = plan.lazy().select(pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical), "_k")
     index = pl.col(WINDOW_INDEX)
-    dfg = prepare_dfg_events(events, windows=windows).collect().lazy()  # read twice
+    dfg = (
+        prepare_dfg_events(events, windows=windows).collect(engine=_STEP_ENGINE).lazy()
+    )  # read twice
     fresh = (
         count_stage_edges(dfg, windows=windows)
         .join(first, on=s.PARTNERSHIP_ID)
         .filter(index >= pl.col("_k"))
         .drop("_k")
-        .collect()
+        .collect(engine=_STEP_ENGINE)
     )
     kept = (state.edges if state.edges is not None else fresh.clear()).lazy()
     earlier = kept.join(first, on=s.PARTNERSHIP_ID).filter(
@@ -518,7 +523,7 @@ def _advance_process_drift(
         .join(first, on=s.PARTNERSHIP_ID)
         .filter(index >= pl.col("_k") - 1)
         .drop("_k")
-        .collect()
+        .collect(engine=_STEP_ENGINE)
         .lazy()
     )
     counts = pl.concat([earlier.drop("_k"), fresh.lazy()])
@@ -528,7 +533,9 @@ def _advance_process_drift(
         rule=rule,
         measured=grid.select(s.PARTNERSHIP_ID, WINDOW_INDEX),
     )
-    candidates = judge_process_drift(grid, distance, rule=rule).collect()
+    candidates = judge_process_drift(grid, distance, rule=rule).collect(
+        engine=_STEP_ENGINE
+    )
     keep = plan.select(pl.col(s.PARTNERSHIP_ID).alias(_PID), "_keep")
     state.process = _merge(state.process, candidates.cast(ALERT_SCHEMA), keep)
     state.edges = pl.concat(
@@ -536,7 +543,7 @@ def _advance_process_drift(
             kept.join(first, on=s.PARTNERSHIP_ID, how="left")
             .filter(pl.col("_k").is_null() | (index < pl.col("_k")))
             .drop("_k")
-            .collect(),
+            .collect(engine=_STEP_ENGINE),
             fresh,
         ]
     )
