@@ -224,7 +224,10 @@ def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.La
     starts = events.join(
         spans.select(pl.col(_EXEC_SEQ).alias(SEQ), "_last_seen"), on=SEQ
     ).select(*columns, pl.lit("start").alias("_kind"))
-    transitions = _execution_transitions(events, spans).select(*columns, "_kind")
+    # Cached: the meetings that are transitions themselves are left out below.
+    transitions = (
+        _execution_transitions(events, spans).select(*columns, "_kind").cache()
+    )
     meetings = (
         meeting_rows.join(spans, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
@@ -239,10 +242,11 @@ def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.Lazy
     phased = events.filter(pl.col(s.PHASE).is_not_null())
     returns = (
         phased.filter(pl.col(s.PHASE) != "execution")
-        .join(spans.select(s.PARTNERSHIP_ID, _EXEC_SEQ), on=s.PARTNERSHIP_ID)
+        .select(s.PARTNERSHIP_ID, SEQ)
+        .join(spans, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
         .group_by(s.PARTNERSHIP_ID)
-        .agg(pl.col(SEQ).min().alias("_return_seq"))
+        .agg(pl.col(SEQ).min().alias("_return_seq"), pl.col("_last_seen").first())
     )
     is_exec = pl.col(s.PHASE) == "execution"
     # Sorted by (partnership, seq): the first row of a partnership is its
@@ -258,11 +262,22 @@ def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.Lazy
         .when(is_exec.not_() & was_exec)
         .then(pl.lit("end"))
     )
+    # One u64 sort key (partnership code, seq) instead of a string-then-int sort.
+    code = pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+    order = code * 2**32 + pl.col(SEQ).cast(pl.UInt64)
     return (
         phased.join(returns, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) >= pl.col("_return_seq"))
-        .join(spans.select(s.PARTNERSHIP_ID, "_last_seen"), on=s.PARTNERSHIP_ID)
-        .sort(s.PARTNERSHIP_ID, SEQ)
+        .select(
+            s.PARTNERSHIP_ID,
+            SEQ,
+            s.EVENT_ID,
+            s.TIMESTAMP,
+            s.ACTIVITY,
+            s.PHASE,
+            "_last_seen",
+        )
+        .sort(order)
         .with_columns(kind.alias("_kind"))
         .filter(pl.col("_kind").is_not_null())
     )
