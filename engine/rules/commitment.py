@@ -135,31 +135,36 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
         (pl.col(s.PARTICIPANTS).list.len().fill_null(0) == 0)
         & pl.col(s.ORGANIZATION).is_not_null()
         & pl.col(s.ACTOR).is_not_null()
-        & own_appearance_is_partner()
     )
+    partner_role = own_appearance_is_partner()
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.
     key = [_PID, s.ORGANIZATION]
     partners = intervals.select(
         _partnership_code(), pl.col(s.ORGANIZATION).cast(pl.String)
     ).unique()
-    third = (
-        listed.filter(named & third_party)
-        .select(
-            _KEY,
-            (pl.col(_KEY) // _SHIFT).alias(_PID),
-            field("organization").alias(s.ORGANIZATION),
-            field("actor").alias(s.ACTOR),
-        )
-        .join(partners, on=key, how="semi")
-    )
+    # A recorded mediation shows its recorder as mediator: counted like a
+    # listed mediator, when its organization is a partner.
+    third = pl.concat(
+        [
+            listed.filter(named & third_party).select(
+                _KEY,
+                (pl.col(_KEY) // _SHIFT).alias(_PID),
+                field("organization").alias(s.ORGANIZATION),
+                field("actor").alias(s.ACTOR),
+            ),
+            own.filter(partner_role.not_()).select(
+                _KEY, (pl.col(_KEY) // _SHIFT).alias(_PID), s.ORGANIZATION, s.ACTOR
+            ),
+        ]
+    ).join(partners, on=key, how="semi")
     counted = pl.concat(
         [
             listed.select(
                 _KEY,
                 pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR),
             ),
-            own.select(_KEY, s.ACTOR),
+            own.filter(partner_role).select(_KEY, s.ACTOR),
             third.select(_KEY, s.ACTOR),
         ]
     )

@@ -894,3 +894,30 @@ def test_a_self_recorded_mediation_adds_no_partner_to_the_indicators():
     assert row([*base, mediation]) == (1.0, 1.0)
     # The same organization recording other work on its own is a partner.
     assert row([*base, recorded])[0] == pytest.approx(2 / 3)
+
+
+def test_a_partner_recording_its_mediation_counts_as_if_listed_as_mediator():
+    abc = (person("A"), person("B"), person("C"))
+
+    def log(mediation):
+        return [
+            ev(1, "explore_expectations", 0, abc),
+            ev(2, "negotiate_terms", 10, abc),
+            ev(3, "explore_expectations", 100, (person("A"), person("B"))),
+            mediation,
+            ev(9, "explore_expectations", 200, abc),
+        ]
+
+    own = ev(4, "mediate_conflict", 110, org="C", actor="c.manager0", conflict_id="k")
+    listed = ev(
+        4, "mediate_conflict", 110, (("c.manager0", "C", "mediator"),), conflict_id="k"
+    )
+    # C's manager takes part in window 2 either way: 3 actors, no fall.
+    for mediation in (own, listed):
+        assert deviations(log(mediation), "commitment_loss", as_of=day(300)).is_empty()
+    # Without the mediation, 3 -> 2 actors falls by a third.
+    assert not deviations(
+        log(ev(4, "share_information", 110, (person("A"),))),
+        "commitment_loss",
+        as_of=day(300),
+    ).is_empty()
