@@ -200,8 +200,9 @@ def _absent_top_managers(
 def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.LazyFrame:
     """Return the points where execution gaps open or close, with ``_kind``.
 
-    ``start``: the first execution-phase event; ``end``: a later phased event
-    of another stage (renegotiation: execution stops running); ``resume``: an
+    ``start``: the first execution-phase event; ``end``: a later
+    negotiation-phase event (renegotiation: execution stops running; a new
+    idea or plan while a pilot runs does not stop it); ``resume``: an
     execution-phase event after an end; ``meeting``: a feedback meeting after
     the start. All carry the partnership's last timestamp (``_last_seen``).
     Most partnerships never return from execution: only those that do have
@@ -238,10 +239,14 @@ def _execution_points(events: pl.LazyFrame, meeting_rows: pl.LazyFrame) -> pl.La
 
 
 def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
-    """Return the ends and resumptions of execution after each first return."""
-    phased = events.filter(pl.col(s.PHASE).is_not_null())
+    """Return the ends and resumptions of execution after each first return.
+
+    Only negotiation (a return: renegotiation) and execution steps move it;
+    commitment steps taken while execution runs do not stop it.
+    """
+    phased = events.filter(pl.col(s.PHASE).is_in(["negotiation", "execution"]))
     returns = (
-        phased.filter(pl.col(s.PHASE) != "execution")
+        phased.filter(pl.col(s.PHASE) == "negotiation")
         .select(s.PARTNERSHIP_ID, SEQ)
         .join(spans, on=s.PARTNERSHIP_ID)
         .filter(pl.col(SEQ) > pl.col(_EXEC_SEQ))
@@ -262,7 +267,8 @@ def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.Lazy
         .when(is_exec.not_() & was_exec)
         .then(pl.lit("end"))
     )
-    # One u64 sort key (partnership code, seq) instead of a string-then-int sort.
+    # One u64 sort key (partnership code, seq < 2**32 events) instead of a
+    # string-then-int sort.
     code = pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical).to_physical().cast(pl.UInt64)
     order = code * 2**32 + pl.col(SEQ).cast(pl.UInt64)
     return (
@@ -290,7 +296,9 @@ def _feedback_gaps(
 
     A gap opens at an execution start or resumption, or at a feedback meeting
     while execution runs, and closes at the next point (a meeting, or a
-    return to another stage), else at the partnership's last event.
+    return to negotiation), else at the partnership's last event. As in the
+    waiting rules, a point exactly ``days`` later is in time, but a gap still
+    open and observed through ``days`` has run that long without feedback.
     """
     points = _execution_points(events, meeting_rows)
     # Sorted by partnership: a global shift masked at partnership edges.
@@ -314,6 +322,10 @@ def _feedback_gaps(
         .forward_fill()
     )
     gap = (pl.col("_until") - pl.col(s.TIMESTAMP)).dt.total_days()
+    span = pl.col("_until") - pl.col(s.TIMESTAMP)
+    limit = timedelta(days=days)
+    closed = pl.col(s.PARTNERSHIP_ID) == pl.col(s.PARTNERSHIP_ID).shift(-1)
+    too_long = (span > limit) | (closed.fill_null(value=False).not_() & (span >= limit))
     opener = (
         pl.when(kind == "meeting")
         .then(pl.lit("the feedback meeting"))
@@ -326,11 +338,7 @@ def _feedback_gaps(
     return (
         points.sort(s.PARTNERSHIP_ID, SEQ)
         .with_columns(until.alias("_until"), running.alias("_running"))
-        .filter(
-            pl.col("_running")
-            & (kind != "end")
-            & (pl.col("_until") - pl.col(s.TIMESTAMP) > timedelta(days=days))
-        )
+        .filter(pl.col("_running") & (kind != "end") & too_long)
         .select(
             s.PARTNERSHIP_ID,
             (pl.col(s.TIMESTAMP) + timedelta(days=days)).alias("time"),
@@ -359,10 +367,10 @@ def check_top_manager_feedback(
     the stage in force: the phase of the last event before it that has one)
     where some active partner organization has no participant with role
     ``top_manager``. (b) While execution runs (from an execution-phase event
-    until a phased event of another stage), a gap of more than
-    ``feedback_gap_days`` between the execution start or resumption, the
-    feedback meetings, the return to another stage and the partnership's last
-    event (by ``as_of``).
+    until a negotiation-phase event), a gap of more than ``feedback_gap_days``
+    between the execution start or resumption, the feedback meetings and the
+    return to negotiation, or of ``feedback_gap_days`` until the
+    partnership's last event (by ``as_of``).
 
     Parameters
     ----------

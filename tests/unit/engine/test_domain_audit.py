@@ -289,12 +289,6 @@ def test_execution_without_feedback_for_more_than_180_days_fires():
     assert found["time"].to_list() == [day(190)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DOMAIN: 'or execution runs N days (default 180) with no feedback "
-    "meeting'; feedback.py fires only when the gap is longer than N days, so "
-    "execution that ran exactly 180 days without feedback does not fire",
-)
 def test_execution_running_exactly_180_days_without_feedback_fires():
     events = [
         ev(1, "sign_agreement", 0, team("A", "B")),

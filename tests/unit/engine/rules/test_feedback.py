@@ -61,7 +61,7 @@ def test_third_parties_and_departed_partners_need_no_top_manager():
     assert _missing(rows) == []
 
 
-def test_gap_of_exactly_the_limit_does_not_fire():
+def test_a_meeting_exactly_at_the_limit_is_in_time():
     assert (
         _missing([_start(), _meeting("m1", 180, TOP), _meeting("m2", 360, TOP)]) == []
     )
@@ -85,7 +85,11 @@ def test_open_gap_until_as_of():
         {"id": "x", "act": "report_progress", "day": 281},
     ]
     assert [r[:2] for r in _missing(rows)] == [(day(280), ["m1"])]
-    assert _missing([*rows[:2], {**rows[2], "day": 280}]) == []
+    # Observed through the limit with the gap still open: it fires.
+    assert [r[:2] for r in _missing([*rows[:2], {**rows[2], "day": 280}])] == [
+        (day(280), ["m1"])
+    ]
+    assert _missing([*rows[:2], {**rows[2], "day": 279}]) == []
 
 
 def test_no_execution_no_gap():
@@ -177,4 +181,19 @@ def test_renegotiation_closes_the_gap_and_resumed_execution_opens_one():
             "(report_progress) on 2021-02-24 (limit 180)",
         )
     ]
-    assert _missing([*rows[:-1], {**rows[-1], "day": 600}]) == []
+    assert _missing([*rows[:-1], {**rows[-1], "day": 599}]) == []
+
+
+def test_a_new_idea_while_a_pilot_runs_does_not_stop_execution():
+    rows = [
+        _start(0),
+        {
+            "id": "i",
+            "act": "propose_idea",
+            "day": 30,
+            "parts": team("A", "B"),
+            "attrs": {"idea_id": "i2"},
+        },
+        {"id": "x", "act": "share_information", "day": 400, "parts": team("A")},
+    ]
+    assert [r[1] for r in _missing(rows)] == [["s"]]

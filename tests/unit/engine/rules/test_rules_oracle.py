@@ -177,26 +177,31 @@ def oracle_feedback_gaps(rows, as_of):
     # report_progress, or any event recorded with phase execution) until a
     # phased event of another stage; a gap opens at a start or resumption, or
     # at a feedback meeting while execution runs, and closes at the next point.
-    points, stage = [], None
+    # Commitment steps taken while execution runs do not stop it.
+    points, running = [], False
     for r in _ordered(rows):
         phase = r.get("phase") or ACTIVITY_STAGE.get(r["act"])
-        was = stage == "execution"
-        if phase is not None:
-            stage = phase
-            if (phase == "execution") != was:
-                points.append((r, phase == "execution"))
-                continue
-        if r["act"] == "feedback_meeting" and stage == "execution":
+        if phase in ("negotiation", "execution") and (phase == "execution") != running:
+            running = phase == "execution"
+            points.append((r, running))
+            continue
+        if r["act"] == "feedback_meeting" and running:
             points.append((r, True))
     if not points:
         return []
     # the last gap ends at the partnership's last event (by as_of)
     last_seen = min(max(r["day"] for r in rows), as_of)
     ends = [p["day"] for p, _ in points[1:]] + [last_seen]
+    # a closed gap of exactly the limit is in time; an open one has run it
+    last = len(points) - 1
     return [
         (p["day"] + T.feedback_gap_days, (p["id"],))
-        for (p, opens), end in zip(points, ends, strict=True)
-        if opens and end - p["day"] > T.feedback_gap_days
+        for i, ((p, opens), end) in enumerate(zip(points, ends, strict=True))
+        if opens
+        and (
+            end - p["day"] > T.feedback_gap_days
+            or (i == last and end - p["day"] >= T.feedback_gap_days)
+        )
     ]
 
 
