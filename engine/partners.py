@@ -93,7 +93,7 @@ _ENTER = "_enter"
 
 
 def own_appearance_role() -> pl.Expr:
-    """Return the role in which an event without participants shows its own organization.
+    """Return the role in which an event without participants shows its organization.
 
     ``mediator`` for a ``mediate_conflict`` (whoever records or leads a
     mediation is its mediator), else ``other``. Reads ``concept:name``.
@@ -103,7 +103,7 @@ def own_appearance_role() -> pl.Expr:
 
 
 def own_appearance_is_partner() -> pl.Expr:
-    """Return whether an event without participants shows its organization as a partner."""
+    """Return whether an event without participants shows its organization as partner."""
     return (pl.col(s.ACTIVITY) != MEDIATION).fill_null(value=True)
 
 

@@ -58,8 +58,9 @@ def check_unresolved_conflicts(
 
     A ``conflict_id``'s first ``raise_conflict`` fires when its first
     ``resolve_conflict`` comes more than ``conflict_days`` later, or when there is
-    none and ``conflict_days`` have passed by ``as_of`` (observed through the deadline). A raise
-    without ``conflict_id`` cannot be matched to a resolve: it fires once
+    none and ``conflict_days`` have passed by ``as_of`` (observed through the
+    deadline). A raise without ``conflict_id`` cannot be matched to a resolve:
+    it fires once
     ``conflict_days`` have passed.
 
     Parameters

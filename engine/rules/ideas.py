@@ -53,8 +53,9 @@ def check_stalled_ideas(
     Per idea, the anchor is its first ``propose_idea`` or ``agree_action_plan``,
     whichever came first: DOMAIN.md's "an agree_action_plan (or propose_idea)
     has no start_action within N days" holds as soon as the earlier of them has
-    waited N days (seed 000: a year from *idea* to pilot). It fires when the idea's first ``start_action`` comes more
-    than ``stall_days`` after the anchor, or when there is none, the deadline
+    waited N days (seed 000: a year from *idea* to pilot). It fires when the
+    idea's first ``start_action`` comes more than ``stall_days`` after the
+    anchor, or when there is none, the deadline
     (anchor + ``stall_days``) is at or before ``as_of``, and some partner is still
     active at the deadline.
 
