@@ -35,6 +35,9 @@ __all__ = ["check_top_manager_feedback"]
 
 _EXEC_SEQ = "_exec_seq"
 _TOPS = "_top_organizations"
+# The phases that start or stop execution: a return to negotiation stops it
+# (renegotiation); commitment steps while a pilot runs (a new idea or plan) do not.
+_MOVES_EXECUTION = ("negotiation", "execution")
 # Messages name the partners without a top manager up to this many.
 _MAX_NAMED = 10
 
@@ -42,19 +45,21 @@ _MAX_NAMED = 10
 def _in_execution(events: pl.LazyFrame, points: pl.LazyFrame) -> pl.LazyFrame:
     """Return the ``points`` (events without a phase of their own) in execution.
 
-    The stage of an event is its phase; an event without one (any-stage
-    activities such as ``feedback_meeting``) is in the stage of the last event
-    before it that has one (DOMAIN.md; :func:`engine.phases.assign_stages`).
-    Cheaply for most points: before the first execution-phase event it is not
-    execution, and after it, until the first later event of another phase, it
-    is. Only points after such a return (renegotiation) look up the last phase
-    before them, among that partnership's events from the return on.
+    An event without a phase (any-stage activities such as
+    ``feedback_meeting``) is in execution while execution runs: after an
+    execution-phase event and before the next negotiation-phase event
+    (commitment steps taken while a pilot runs do not stop it, as in the
+    feedback-gap check). Cheaply for most points: before the first
+    execution-phase event it is not execution, and after it, until the first
+    later negotiation-phase event, it is. Only points after such a return
+    (renegotiation) look up the last of those phases before them, among that
+    partnership's events from the return on.
     """
     # Only the phased events of the points' partnerships are read (often none:
     # meetings usually carry their phase), picked once for every use below.
     phased = (
         events.select(s.PARTNERSHIP_ID, SEQ, s.PHASE)
-        .filter(pl.col(s.PHASE).is_not_null())
+        .filter(pl.col(s.PHASE).is_in(_MOVES_EXECUTION))
         .join(points.select(s.PARTNERSHIP_ID).unique(), on=s.PARTNERSHIP_ID, how="semi")
         .cache()
     )
@@ -244,7 +249,7 @@ def _execution_transitions(events: pl.LazyFrame, spans: pl.LazyFrame) -> pl.Lazy
     Only negotiation (a return: renegotiation) and execution steps move it;
     commitment steps taken while execution runs do not stop it.
     """
-    phased = events.filter(pl.col(s.PHASE).is_in(["negotiation", "execution"]))
+    phased = events.filter(pl.col(s.PHASE).is_in(_MOVES_EXECUTION))
     returns = (
         phased.filter(pl.col(s.PHASE) == "negotiation")
         .select(s.PARTNERSHIP_ID, SEQ)
@@ -364,7 +369,8 @@ def check_top_manager_feedback(
     """Return the ``missing_top_manager_feedback`` deviations (docs/rules.md).
 
     (a) An execution-stage ``feedback_meeting`` (its phase ``execution``, else
-    the stage in force: the phase of the last event before it that has one)
+    while execution runs: the last negotiation- or execution-phase event
+    before it is an execution one)
     where some active partner organization has no participant with role
     ``top_manager``. (b) While execution runs (from an execution-phase event
     until a negotiation-phase event), a gap of more than ``feedback_gap_days``

@@ -197,3 +197,18 @@ def test_a_new_idea_while_a_pilot_runs_does_not_stop_execution():
         {"id": "x", "act": "share_information", "day": 400, "parts": team("A")},
     ]
     assert [r[1] for r in _missing(rows)] == [["s"]]
+
+
+def test_a_meeting_after_a_new_idea_during_a_pilot_is_still_checked():
+    rows = [
+        _start(0),
+        {
+            "id": "i",
+            "act": "agree_action_plan",
+            "day": 5,
+            "parts": team("A", "B"),
+            "attrs": {"idea_id": "i2"},
+        },
+        _meeting("m", 10, team("A", "B")),
+    ]
+    assert [r[1] for r in _missing(rows)] == [["m"]]
