@@ -165,7 +165,11 @@ def render_text(found: pl.DataFrame, partnerships: Sequence[str], failing: int) 
     "--model",
     "model_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="PNML/BPMN model for fitness (default: the reference lifecycle).",
+    help=(
+        "PNML/BPMN model: also compute token-replay fitness per partnership "
+        "against it. Fitness is computed only with --model or --min-fitness "
+        "(then against the shipped reference lifecycle)."
+    ),
 )
 @click.option(
     "--rules",
@@ -193,7 +197,10 @@ def render_text(found: pl.DataFrame, partnerships: Sequence[str], failing: int) 
     type=click.Choice(["table", "json", "junit"]),
     default="table",
     show_default=True,
-    help="table, json (list of deviations) or junit XML.",
+    help=(
+        'table, json ({"deviations": [...], "fitness": [...] or null}) '
+        "or junit XML (one test case per partnership)."
+    ),
 )
 @click.option(
     "--out",
