@@ -12,7 +12,7 @@ import polars as pl
 
 from engine import schema as s
 from engine.partners import own_appearance_is_partner, partner_intervals
-from engine.rules.deviation import SEQ, finish_deviations, format_date_expr
+from engine.rules.deviation import RUN, SEQ, finish_deviations, format_date_expr
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -81,12 +81,17 @@ def _with_window_keys(events: pl.LazyFrame, *, window_us: int) -> pl.LazyFrame:
 
     An event's window is its 0-based tumbling window from the partnership's
     first event; the key packs (partnership code, window) into one integer.
+    A log grouped by partnership in time order (with
+    :data:`engine.rules.deviation.RUN`) is coded by run: its keys ascend and
+    are flagged sorted.
     """
     since = pl.col(s.TIMESTAMP) - pl.col(s.TIMESTAMP).min().over(_PID)
     window = (since.dt.total_microseconds() // window_us).cast(pl.UInt64)
-    return events.with_columns(_partnership_code()).with_columns(
-        (pl.col(_PID) * _SHIFT + window).alias(_KEY)
-    )
+    key = pl.col(_PID) * _SHIFT + window
+    if RUN in events.collect_schema().names():
+        coded = events.with_columns(pl.col(RUN).alias(_PID).set_sorted())
+        return coded.with_columns(key.set_sorted().alias(_KEY))
+    return events.with_columns(_partnership_code()).with_columns(key.alias(_KEY))
 
 
 def _all_windows(
@@ -115,14 +120,17 @@ def _all_windows(
     )
 
 
-def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.LazyFrame:
+def _partner_actor_counts(
+    keyed: pl.LazyFrame, intervals: pl.LazyFrame, *, sorted_keys: bool
+) -> pl.LazyFrame:
     """Return the distinct actors of partner organizations per window key.
 
     The appearances of :func:`engine.partners.explode_appearances`, specialized:
     every participant of every event passes through here, so only the integer
     window key travels with the exploded participants, and the partner-role
     actors are not filtered but nulled (filtering copies every row; the
-    count skips nulls).
+    count skips nulls). With ``sorted_keys`` (keys coded by run), the
+    parts are merged in key order and every window's rows form one slice.
     """
     field = pl.col(s.PARTICIPANTS).struct.field
     listed = keyed.select(_KEY, s.PARTICIPANTS).explode(
@@ -139,35 +147,42 @@ def _partner_actor_counts(keyed: pl.LazyFrame, intervals: pl.LazyFrame) -> pl.La
     partner_role = own_appearance_is_partner()
     # A partner-role actor's organization is a partner by definition; only the
     # (rare) third-party-role actors need their organization looked up.
-    key = [_PID, s.ORGANIZATION]
+    key = [s.PARTNERSHIP_ID, s.ORGANIZATION]
     partners = intervals.select(
-        _partnership_code(), pl.col(s.ORGANIZATION).cast(pl.String)
+        pl.col(s.PARTNERSHIP_ID).cast(pl.String), pl.col(s.ORGANIZATION).cast(pl.String)
     ).unique()
+    names = keyed.group_by(_PID).agg(pl.col(s.PARTNERSHIP_ID).first().cast(pl.String))
     # A recorded mediation shows its recorder as mediator: counted like a
     # listed mediator, when its organization is a partner.
-    third = pl.concat(
-        [
-            listed.filter(named & third_party).select(
-                _KEY,
-                (pl.col(_KEY) // _SHIFT).alias(_PID),
-                field("organization").alias(s.ORGANIZATION),
-                field("actor").alias(s.ACTOR),
-            ),
-            own.filter(partner_role.not_()).select(
-                _KEY, (pl.col(_KEY) // _SHIFT).alias(_PID), s.ORGANIZATION, s.ACTOR
-            ),
-        ]
-    ).join(partners, on=key, how="semi")
-    counted = pl.concat(
-        [
-            listed.select(
-                _KEY,
-                pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR),
-            ),
-            own.filter(partner_role).select(_KEY, s.ACTOR),
-            third.select(_KEY, s.ACTOR),
-        ]
+    third = (
+        pl.concat(
+            [
+                listed.filter(named & third_party).select(
+                    _KEY,
+                    field("organization").alias(s.ORGANIZATION),
+                    field("actor").alias(s.ACTOR),
+                ),
+                own.filter(partner_role.not_()).select(_KEY, s.ORGANIZATION, s.ACTOR),
+            ]
+        )
+        .with_columns((pl.col(_KEY) // _SHIFT).alias(_PID))
+        .join(names, on=_PID)
+        .join(partners, on=key, how="semi")
+        .select(_KEY, s.ACTOR)
     )
+    parts = [
+        listed.select(
+            _KEY,
+            pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR),
+        ),
+        own.filter(partner_role).select(_KEY, s.ACTOR),
+        third.sort(_KEY) if sorted_keys else third,
+    ]
+    if sorted_keys:
+        counted = parts[0].merge_sorted(parts[1], key=_KEY)
+        counted = counted.merge_sorted(parts[2], key=_KEY).set_sorted(_KEY)
+    else:
+        counted = pl.concat(parts)
     return counted.group_by(_KEY).agg(
         pl.col(s.ACTOR).drop_nulls().n_unique().alias("_actors")
     )
@@ -182,6 +197,7 @@ def _participation_drops(
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
+    sorted_keys = RUN in events.collect_schema().names()
     keyed = _with_window_keys(
         events, window_us=window // timedelta(microseconds=1)
     ).cache()
@@ -195,7 +211,11 @@ def _participation_drops(
     drops = (
         _all_windows(keyed, window=window, as_of=as_of)
         .join(recorded, on=_KEY, how="semi")
-        .join(_partner_actor_counts(keyed, intervals), on=_KEY, how="left")
+        .join(
+            _partner_actor_counts(keyed, intervals, sorted_keys=sorted_keys),
+            on=_KEY,
+            how="left",
+        )
         .with_columns(pl.col("_actors").fill_null(0).cast(pl.Int64))
         .sort(_KEY)
         .with_columns(previous.alias("_previous"))

@@ -13,7 +13,12 @@ from engine.partners import partner_intervals
 from engine.rules.commitment import check_commitment_loss
 from engine.rules.conflicts import check_unresolved_conflicts
 from engine.rules.decisions import check_exclusive_decisions
-from engine.rules.deviation import RULES, empty_deviations, prepare_events
+from engine.rules.deviation import (
+    RULES,
+    empty_deviations,
+    mark_partnership_runs,
+    prepare_events,
+)
 from engine.rules.feedback import check_top_manager_feedback
 from engine.rules.ideas import check_stalled_ideas
 from engine.rules.objectives import check_hidden_objectives
@@ -71,7 +76,10 @@ def detect_deviations(
 ) -> pl.DataFrame:
     """Return every deviation of every partnership in ``frame``.
 
-    Collects at documented boundaries: the prepared events once, then, per
+    Collects at documented boundaries: the prepared events once (marked with
+    :func:`engine.rules.deviation.mark_partnership_runs` when the log is grouped
+    by partnership in time order, which lets ``commitment_loss`` count its
+    windows as sorted slices: about 15% less time at 10M events), then, per
     partition of the partnerships, the rules together with the partner
     intervals they share (one ``collect_all``). Every rule reads whole partnerships only, so partitions
     give the same deviations while bounding the memory of the exploded
@@ -129,7 +137,9 @@ def detect_deviations(
     # Boundary: every rule reads the same prepared events. The in-memory engine
     # selects columns without copying them (the streaming engine re-chunks the
     # participants lists: 3x the CPU at 3M events).
-    events = prepare_events(frame, as_of=as_of).collect(engine="in-memory")
+    events = mark_partnership_runs(
+        prepare_events(frame, as_of=as_of).collect(engine="in-memory")
+    )
     if events.height == 0 or not chosen:
         return empty_deviations()
     latest = events[s.TIMESTAMP].max()
