@@ -5,8 +5,10 @@ pm4py replays a trace event by event; with its default parameters each step
 tokens, fire) depends only on the current marking and the activity, and the
 end of the trace (reach the final marking through hidden transitions, count
 remaining tokens) only on the last marking. So each distinct
-``(marking, activity)`` step is computed once with pm4py's own helper
-functions, in pm4py's order, and stored in a table; all variants then walk the
+``(marking, activity)`` step is computed once, by a line-for-line translation
+of pm4py's helper functions over the net compiled to integers
+(:mod:`adapters.pm4py._replay_net`, same orders and tie-breaks), and stored
+in a table; all variants then walk the
 table in lockstep with polars joins (one join per trace position, never a
 Python loop per event). Small logs (up to :data:`SMALL_REPLAY_EVENTS` variant
 events), where those joins' fixed cost dominates, walk each variant through
@@ -16,10 +18,11 @@ the table in a plain loop instead. Results are identical to
 
 from __future__ import annotations
 
-from copy import copy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+from adapters.pm4py._replay_net import ReplayNet
 
 if TYPE_CHECKING:
     from adapters.pm4py.models import Pm4pyModel
@@ -58,28 +61,19 @@ class TokenReplayAutomaton:
 
     def __init__(self, model: Pm4pyModel) -> None:
         from pm4py.algo.conformance.tokenreplay.variants import token_replay
-        from pm4py.objects.petri_net import semantics
         from pm4py.objects.petri_net.utils.petri_utils import (
             get_places_shortest_path_by_hidden,
         )
 
-        self._tr: Any = token_replay
-        self._sem: Any = semantics
-        self._net = model.net
-        self._final = model.final_marking
-        # pm4py: the last transition by name wins for duplicate labels.
-        self._trans_map = {
-            t.label: t for t in sorted(self._net.transitions, key=lambda t: t.name)
-        }
-        labels = [t.label for t in self._net.transitions if t.label is not None]
-        self._duplicate_labels = {x for x in labels if labels.count(x) > 1}
-        self._paths = get_places_shortest_path_by_hidden(
-            self._net, token_replay.TechnicalParameters.MAX_REC_DEPTH.value
+        paths = get_places_shortest_path_by_hidden(
+            model.net, token_replay.TechnicalParameters.MAX_REC_DEPTH.value
         )
-        self._markings: list[Any] = []
-        self._ids: dict[tuple[tuple[str, int], ...], int] = {}
-        self._token_counts: dict[Any, tuple[int, int]] = {}
-        self.initial_state = self._state_of(copy(model.initial_marking))
+        self._net = ReplayNet(
+            model.net, model.initial_marking, model.final_marking, paths
+        )
+        self._markings: list[dict[int, int]] = []
+        self._ids: dict[tuple[tuple[int, int], ...], int] = {}
+        self.initial_state = self._state_of(self._net.initial)
         self.initial_tokens = int(sum(model.initial_marking.values()))
         # (state, activity) -> (next_state, missing, consumed, produced), and
         # state -> (missing, consumed, produced, remaining) at the trace end.
@@ -90,8 +84,9 @@ class TokenReplayAutomaton:
         self._new_steps: list[tuple[int, str, int, int, int, int]] = []
         self._new_ends: list[tuple[int, int, int, int, int]] = []
 
-    def _state_of(self, marking: Any) -> int:
-        key = tuple(sorted((p.name, n) for p, n in marking.items()))
+    def _state_of(self, marking: dict[int, int]) -> int:
+        """Return the state of a marking; a new state keeps the first marking seen."""
+        key = tuple(sorted(marking.items()))
         state = self._ids.get(key)
         if state is None:
             state = len(self._markings)
@@ -99,88 +94,16 @@ class TokenReplayAutomaton:
             self._markings.append(marking)
         return state
 
-    def _tokens(self, transition: Any) -> tuple[int, int]:
-        counts = self._token_counts.get(transition)
-        if counts is None:
-            counts = (
-                int(self._tr.get_consumed_tokens(transition)[0]),
-                int(self._tr.get_produced_tokens(transition)[0]),
-            )
-            self._token_counts[transition] = counts
-        return counts
-
     def _step(self, state: int, activity: str) -> tuple[int, int, int, int]:
-        """Mirror one iteration of pm4py's ``apply_trace`` loop (default parameters)."""
-        marking = copy(self._markings[state])
-        if activity not in self._trans_map:
-            return state, 0, 0, 0
-        net, sem = self._net, self._sem
-        t = self._trans_map[activity]
-        if activity in self._duplicate_labels:  # pm4py prefers an enabled one
-            enabled = [
-                x for x in sem.enabled_transitions(net, marking) if x.label == activity
-            ]
-            t = enabled[0] if enabled else t
-        missing = consumed = produced = 0
-        if not sem.is_enabled(t, net, marking):
-            _, marking, fired, _ = self._tr.apply_hidden_trans(
-                t, net, copy(marking), self._paths, [], 0, set(), [], False
-            )
-            for hidden in fired:
-                c, p = self._tokens(hidden)
-                consumed, produced = consumed + c, produced + p
-        if not sem.is_enabled(t, net, marking):
-            missing += int(self._tr.add_missing_tokens(t, marking)[0])
-        c, p = self._tokens(t)
-        consumed, produced = consumed + c, produced + p
-        if sem.is_enabled(t, net, marking):
-            marking = sem.execute(t, net, marking)
+        """One iteration of pm4py's ``apply_trace`` loop (default parameters)."""
+        marking, missing, consumed, produced = self._net.step(
+            self._markings[state], activity
+        )
         return self._state_of(marking), missing, consumed, produced
 
-    def _reach_final(self, marking: Any) -> tuple[Any, int, int]:
-        """Mirror pm4py's two attempts to reach the final marking through hidden moves."""
-        tr, sem, net, final = self._tr, self._sem, self._net, self._final
-        consumed = produced = 0
-        for _ in range(tr.TechnicalParameters.MAX_IT_FINAL1.value):
-            if tr.break_condition_final_marking(marking, final):
-                break
-            groups = tr.get_req_transitions_for_final_marking(
-                marking, final, self._paths
-            )
-            for group in groups:
-                for t in group:
-                    if sem.is_enabled(t, net, marking):
-                        marking = sem.execute(t, net, marking)
-                        c, p = self._tokens(t)
-                        consumed, produced = consumed + c, produced + p
-                if tr.break_condition_final_marking(marking, final):
-                    break
-        if tr.break_condition_final_marking(marking, final) or len(final) != 1:
-            return marking, consumed, produced
-        sink = next(iter(final))
-        paths = sorted(
-            (self._paths[p][sink] for p in marking if sink in self._paths.get(p, {})),
-            key=len,
-        )
-        for _ in range(tr.TechnicalParameters.MAX_IT_FINAL2.value):
-            for path in paths:
-                for t in path:
-                    if not sem.is_enabled(t, net, marking):
-                        break
-                    marking = sem.execute(t, net, marking)
-                    c, p = self._tokens(t)
-                    consumed, produced = consumed + c, produced + p
-        return marking, consumed, produced
-
     def _end(self, state: int) -> tuple[int, int, int, int]:
-        marking, consumed, produced = self._reach_final(copy(self._markings[state]))
-        missing = sum(max(0, n - marking[p]) for p, n in self._final.items())
-        remaining = sum(
-            max(0, n - self._final[p]) if p in self._final else n
-            for p, n in marking.items()
-        )
-        consumed += int(sum(self._final.values()))
-        return int(missing), consumed, produced, int(remaining)
+        """pm4py's end of a trace: reach the final marking, count the rest."""
+        return self._net.end(self._markings[state])
 
     @property
     def steps(self) -> pl.DataFrame:
