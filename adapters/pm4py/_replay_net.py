@@ -24,6 +24,7 @@ Marking = dict[int, int]
 Arcs = tuple[tuple[int, int], ...]
 
 # pm4py's TechnicalParameters (token_replay.py), default replay.
+_MAX_REC_DEPTH = 50
 _MAX_REC_DEPTH_HIDTRANSENABL = 2
 _MAX_IT_FINAL1 = 5
 _MAX_IT_FINAL2 = 5
@@ -37,13 +38,9 @@ class ReplayNet:
     ----------
     net, initial_marking, final_marking
         The pm4py accepting Petri net.
-    paths
-        pm4py's ``get_places_shortest_path_by_hidden`` of ``net``.
     """
 
-    def __init__(
-        self, net: Any, initial_marking: Any, final_marking: Any, paths: Any
-    ) -> None:
+    def __init__(self, net: Any, initial_marking: Any, final_marking: Any) -> None:
         transitions = tuple(net.transitions)  # the set's own iteration order
         places = list(net.places)
         for marking in (initial_marking, final_marking):
@@ -65,13 +62,23 @@ class ReplayNet:
         self._names_unique = len(names) == len(places)
         # pm4py's places: place ``i`` of a marking is ``places[i]``.
         self.places: tuple[Any, ...] = tuple(places)
-        self.paths: tuple[dict[int, tuple[int, ...]], ...] = tuple(
-            {
-                index[p2]: tuple(self._t_index[t] for t in path)
-                for p2, path in paths.get(p1, {}).items()
-            }
-            for p1 in places
+        # Per place, its hidden successors: (transition, its output places),
+        # both in pm4py's arc-set order; none for places outside the net.
+        in_net = set(net.places)
+        self._hidden_after = tuple(
+            tuple(
+                (
+                    self._t_index[a.target],
+                    tuple(p for p, _ in self.post[self._t_index[a.target]]),
+                )
+                for a in place.out_arcs
+                if a.target.label is None
+            )
+            if place in in_net
+            else ()
+            for place in places
         )
+        self.paths = self._find_paths()
         self.initial: Marking = {index[p]: n for p, n in initial_marking.items()}
         self.final: Marking = {index[p]: n for p, n in final_marking.items()}
         self._final_sorted = self._by_name(self.final)
@@ -81,6 +88,37 @@ class ReplayNet:
         }
         labels = [t.label for t in transitions if t.label is not None]
         self._duplicates = {x for x in labels if labels.count(x) > 1}
+
+    def _find_paths(self) -> tuple[dict[int, tuple[int, ...]], ...]:
+        """pm4py's ``get_places_shortest_path_by_hidden`` (``MAX_REC_DEPTH``).
+
+        Per place, the hidden transitions leading to each other place, as the
+        same depth-first search finds them (first found, replaced only by a
+        strictly shorter one).
+        """
+        paths: list[dict[int, tuple[int, ...]]] = []
+        for place in range(len(self.places)):
+            found: dict[int, tuple[int, ...]] = {}
+            self._extend_paths(found, place, (), 0)
+            paths.append(found)
+        return tuple(paths)
+
+    def _extend_paths(
+        self,
+        found: dict[int, tuple[int, ...]],
+        place: int,
+        path: tuple[int, ...],
+        depth: int,
+    ) -> None:
+        """pm4py's ``get_places_shortest_path`` from ``place`` after ``path``."""
+        if depth > _MAX_REC_DEPTH:
+            return
+        for t, targets in self._hidden_after[place]:
+            for p2 in targets:
+                known = found.get(p2)
+                if known is None or len(path) + 1 < len(known):
+                    found[p2] = (*path, t)
+                    self._extend_paths(found, p2, found[p2], depth + 1)
 
     def _by_name(self, places: Any) -> list[int]:
         return sorted(places, key=self._rank.__getitem__)

@@ -60,17 +60,7 @@ class TokenReplayAutomaton:
     """
 
     def __init__(self, model: Pm4pyModel) -> None:
-        from pm4py.algo.conformance.tokenreplay.variants import token_replay
-        from pm4py.objects.petri_net.utils.petri_utils import (
-            get_places_shortest_path_by_hidden,
-        )
-
-        paths = get_places_shortest_path_by_hidden(
-            model.net, token_replay.TechnicalParameters.MAX_REC_DEPTH.value
-        )
-        self._net = ReplayNet(
-            model.net, model.initial_marking, model.final_marking, paths
-        )
+        self._net = ReplayNet(model.net, model.initial_marking, model.final_marking)
         self._markings: list[dict[int, int]] = []
         self._ids: dict[tuple[tuple[int, int], ...], int] = {}
         self.initial_state = self._state_of(self._net.initial)

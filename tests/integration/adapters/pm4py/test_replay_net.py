@@ -3,7 +3,8 @@
 :class:`adapters.pm4py._replay_net.ReplayNet` translates pm4py's replay helpers
 to integers. Here every step and trace end it computes is checked against
 pm4py's own helpers (``Pm4pyReplaySteps``, the way the automaton computed
-them before, with pm4py ``Marking`` objects), including the order of the
+them before, with pm4py ``Marking`` objects; the hidden paths against
+``get_places_shortest_path_by_hidden``), including the order of the
 resulting marking's places, over every marking reachable from the initial
 one (bounded), and whole replays against
 ``pm4py.conformance_diagnostics_token_based_replay``: on models mined from
@@ -143,7 +144,17 @@ def compile_model(model: Pm4pyModel) -> tuple[ReplayNet, Pm4pyReplaySteps]:
     paths = get_places_shortest_path_by_hidden(
         model.net, token_replay.TechnicalParameters.MAX_REC_DEPTH.value
     )
-    compiled = ReplayNet(model.net, model.initial_marking, model.final_marking, paths)
+    compiled = ReplayNet(model.net, model.initial_marking, model.final_marking)
+    index = {p: i for i, p in enumerate(compiled.places)}
+    t_index = {t: i for i, t in enumerate(model.net.transitions)}
+    expected_paths = tuple(
+        {
+            index[p2]: tuple(t_index[t] for t in path)
+            for p2, path in paths.get(place, {}).items()
+        }
+        for place in compiled.places
+    )
+    assert compiled.paths == expected_paths
     return compiled, Pm4pyReplaySteps(model, paths)
 
 
