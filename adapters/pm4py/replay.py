@@ -208,23 +208,19 @@ def _replay_small(
 
     For small logs, where polars' fixed cost per call (a few joins per trace
     position) dominates: each variant follows the memoized step table in a
-    plain loop, then the same scoring expressions apply.
+    plain loop and looks its end up, then the same scoring expressions apply.
     """
-    rows = [automaton.walk(trace) for trace in variants["trace"].to_list()]
-    walked = pl.DataFrame(
-        rows,
-        schema=dict.fromkeys(("state", "missing", "consumed", "produced"), pl.Int64),
-        orient="row",
-    )
-    ends = pl.DataFrame(
-        [(st, *automaton.end(st)) for st in sorted(set(walked["state"].to_list()))],
-        schema=_END_SCHEMA,
-        orient="row",
-    )
-    final = pl.concat([variants.select("variant_id"), walked], how="horizontal")
-    return _score_tokens(
-        final.join(ends, on="state", how="left", maintain_order="left")
-    )
+    rows = []
+    ids, traces = variants["variant_id"].to_list(), variants["trace"].to_list()
+    for variant_id, trace in zip(ids, traces, strict=True):
+        walked = automaton.walk(trace)
+        rows.append((variant_id, *walked, *automaton.end(walked[0])))
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "variant_id": variants.schema["variant_id"]
+    }
+    schema |= dict.fromkeys(("state", "missing", "consumed", "produced"), pl.Int64)
+    schema |= {k: v for k, v in _END_SCHEMA.items() if k != "state"}
+    return _score_tokens(pl.DataFrame(rows, schema=schema, orient="row"))
 
 
 def _score_tokens(final: pl.DataFrame) -> pl.DataFrame:
