@@ -263,7 +263,7 @@ class ReplayNet:
         produced += self.produced[t]
         if self.is_enabled(t, marking):
             marking = self.execute(t, marking)
-        return marking, missing, consumed, produced
+        return marking, int(missing), consumed, produced
 
     def _reached(self, marking: Marking) -> bool:
         """pm4py's ``break_condition_final_marking``."""

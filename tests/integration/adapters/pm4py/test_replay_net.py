@@ -302,7 +302,7 @@ def test_steps_equal_pm4py_helpers_on_duplicate_labels_and_names():
     assert_replays_equal(model, random_traces(model, n=200, seed=11))
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(30))
 def test_steps_equal_pm4py_helpers_on_random_nets(seed):
     assert_steps_equal(random_model(seed), max_states=40)
     model = random_model(seed, conservative=True)
