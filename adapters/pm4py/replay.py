@@ -75,8 +75,14 @@ class TokenReplayAutomaton:
         self._new_ends: list[tuple[int, int, int, int, int]] = []
 
     def _state_of(self, marking: dict[int, int]) -> int:
-        """Return the state of a marking; a new state keeps the first marking seen."""
-        key = tuple(sorted(marking.items()))
+        """Return the state of a marking, its places in their order of insertion.
+
+        pm4py's replay reads a marking's places in insertion order where it
+        breaks ties (paths of equal length to the final marking, places of
+        equal name), so two markings with the same tokens in another order
+        are two states: each step then starts from exactly pm4py's marking.
+        """
+        key = tuple(marking.items())
         state = self._ids.get(key)
         if state is None:
             state = len(self._markings)
