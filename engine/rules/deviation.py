@@ -159,11 +159,16 @@ def mark_partnership_runs(events: pl.DataFrame) -> pl.DataFrame:
     [0, 0, 1]
     >>> RUN in mark_partnership_runs(grouped.reverse()).columns
     False
+    >>> split = grouped.with_columns(pl.Series(s.PARTNERSHIP_ID, ["a", "b", "a"]))
+    >>> RUN in mark_partnership_runs(split).columns  # "a" in two runs
+    False
     """
     pid, ts = events[s.PARTNERSHIP_ID], events[s.TIMESTAMP]
     starts = (pid != pid.shift(1)).fill_null(value=True)
     in_time_order = (starts | (ts >= ts.shift(1))).fill_null(value=False).all()
-    if not in_time_order or starts.sum() != pid.n_unique():
+    # Contiguous when no partnership starts two runs: only run starts are hashed.
+    firsts = pid.filter(starts)
+    if not in_time_order or firsts.n_unique() != firsts.len():
         return events
     runs = (starts.cum_sum() - 1).cast(pl.UInt64).set_sorted()
     return events.with_columns(runs.alias(RUN))
