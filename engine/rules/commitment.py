@@ -76,38 +76,43 @@ def _partnership_code() -> pl.Expr:
     return pid.to_physical().cast(pl.UInt64).alias(_PID)
 
 
-def _with_window_keys(events: pl.LazyFrame, *, window_us: int) -> pl.LazyFrame:
+def _with_window_keys(
+    events: pl.LazyFrame, *, window_us: int, by_run: bool
+) -> pl.LazyFrame:
     """Return ``events`` with partnership codes and (partnership, window) keys.
 
     An event's window is its 0-based tumbling window from the partnership's
     first event; the key packs (partnership code, window) into one integer.
-    A log grouped by partnership in time order (with
-    :data:`engine.rules.deviation.RUN`) is coded by run: its keys ascend and
-    are flagged sorted.
+    ``by_run``: the log is grouped by partnership in time order (it has
+    :data:`engine.rules.deviation.RUN`), so partnerships are coded by run and
+    the keys ascend, flagged sorted.
     """
     since = pl.col(s.TIMESTAMP) - pl.col(s.TIMESTAMP).min().over(_PID)
     window = (since.dt.total_microseconds() // window_us).cast(pl.UInt64)
     key = pl.col(_PID) * _SHIFT + window
-    if RUN in events.collect_schema().names():
+    if by_run:
         coded = events.with_columns(pl.col(RUN).alias(_PID).set_sorted())
         return coded.with_columns(key.set_sorted().alias(_KEY))
     return events.with_columns(_partnership_code()).with_columns(key.alias(_KEY))
 
 
+def _partnership_spans(keyed: pl.LazyFrame) -> pl.LazyFrame:
+    """Return each partnership code's id and first and last event times."""
+    return keyed.group_by(_PID).agg(
+        pl.col(s.PARTNERSHIP_ID).first(),
+        pl.col(s.TIMESTAMP).min().alias("_first"),
+        pl.col(s.TIMESTAMP).max().alias("_last"),
+    )
+
+
 def _all_windows(
-    keyed: pl.LazyFrame, *, window: timedelta, as_of: datetime
+    spans: pl.LazyFrame, *, window: timedelta, as_of: datetime
 ) -> pl.LazyFrame:
     """Return every complete window starting at or before the partnership's last event."""
     window_us = window // timedelta(microseconds=1)
     span = (pl.col("_last") - pl.col("_first")).dt.total_microseconds()
     return (
-        keyed.group_by(_PID)
-        .agg(
-            pl.col(s.PARTNERSHIP_ID).first(),
-            pl.col(s.TIMESTAMP).min().alias("_first"),
-            pl.col(s.TIMESTAMP).max().alias("_last"),
-        )
-        .with_columns(pl.int_ranges(0, span // window_us + 1).alias(_WINDOW))
+        spans.with_columns(pl.int_ranges(0, span // window_us + 1).alias(_WINDOW))
         .explode(_WINDOW)
         .with_columns(
             (
@@ -121,7 +126,11 @@ def _all_windows(
 
 
 def _partner_actor_counts(
-    keyed: pl.LazyFrame, intervals: pl.LazyFrame, *, sorted_keys: bool
+    keyed: pl.LazyFrame,
+    intervals: pl.LazyFrame,
+    *,
+    names: pl.LazyFrame,
+    sorted_keys: bool,
 ) -> pl.LazyFrame:
     """Return the distinct actors of partner organizations per window key.
 
@@ -129,8 +138,9 @@ def _partner_actor_counts(
     every participant of every event passes through here, so only the integer
     window key travels with the exploded participants, and the partner-role
     actors are not filtered but nulled (filtering copies every row; the
-    count skips nulls). With ``sorted_keys`` (keys coded by run), the
-    parts are merged in key order and every window's rows form one slice.
+    count skips nulls). ``names`` maps partnership codes to ids. With
+    ``sorted_keys`` (keys coded by run), the parts are merged in key order and
+    every window's rows form one slice.
     """
     field = pl.col(s.PARTICIPANTS).struct.field
     listed = keyed.select(_KEY, s.PARTICIPANTS).explode(
@@ -151,7 +161,6 @@ def _partner_actor_counts(
     partners = intervals.select(
         pl.col(s.PARTNERSHIP_ID).cast(pl.String), pl.col(s.ORGANIZATION).cast(pl.String)
     ).unique()
-    names = keyed.group_by(_PID).agg(pl.col(s.PARTNERSHIP_ID).first().cast(pl.String))
     # A recorded mediation shows its recorder as mediator: counted like a
     # listed mediator, when its organization is a partner.
     third = (
@@ -166,23 +175,22 @@ def _partner_actor_counts(
             ]
         )
         .with_columns((pl.col(_KEY) // _SHIFT).alias(_PID))
-        .join(names, on=_PID)
+        .join(names.select(_PID, pl.col(s.PARTNERSHIP_ID).cast(pl.String)), on=_PID)
         .join(partners, on=key, how="semi")
         .select(_KEY, s.ACTOR)
     )
-    parts = [
-        listed.select(
-            _KEY,
-            pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR),
-        ),
-        own.filter(partner_role).select(_KEY, s.ACTOR),
-        third.sort(_KEY) if sorted_keys else third,
-    ]
+    partner_actors = listed.select(
+        _KEY, pl.when(named & third_party.not_()).then(field("actor")).alias(s.ACTOR)
+    )
+    own_actors = own.filter(partner_role).select(_KEY, s.ACTOR)
     if sorted_keys:
-        counted = parts[0].merge_sorted(parts[1], key=_KEY)
-        counted = counted.merge_sorted(parts[2], key=_KEY).set_sorted(_KEY)
+        counted = (
+            partner_actors.merge_sorted(own_actors, key=_KEY)
+            .merge_sorted(third.sort(_KEY), key=_KEY)
+            .set_sorted(_KEY)
+        )
     else:
-        counted = pl.concat(parts)
+        counted = pl.concat([partner_actors, own_actors, third])
     return counted.group_by(_KEY).agg(
         pl.col(s.ACTOR).drop_nulls().n_unique().alias("_actors")
     )
@@ -197,10 +205,12 @@ def _participation_drops(
 ) -> pl.LazyFrame:
     """Return windows whose partner actors fell too far below the previous window's."""
     window = timedelta(days=thresholds.commitment_window_days)
-    sorted_keys = RUN in events.collect_schema().names()
+    by_run = RUN in events.collect_schema().names()
     keyed = _with_window_keys(
-        events, window_us=window // timedelta(microseconds=1)
+        events, window_us=window // timedelta(microseconds=1), by_run=by_run
     ).cache()
+    # Read twice: the window grid, and the ids of third-party appearances.
+    spans = _partnership_spans(keyed).cache()
     # Sorted by key: a global shift masked at partnership edges.
     same_partnership = pl.col(_PID) == pl.col(_PID).shift(1)
     previous = pl.when(same_partnership).then(pl.col("_actors").shift(1))
@@ -209,10 +219,10 @@ def _participation_drops(
     # that held events. Sparse logs have quiet quarters that are not a collapse.
     recorded = keyed.select(_KEY).unique()
     drops = (
-        _all_windows(keyed, window=window, as_of=as_of)
+        _all_windows(spans, window=window, as_of=as_of)
         .join(recorded, on=_KEY, how="semi")
         .join(
-            _partner_actor_counts(keyed, intervals, sorted_keys=sorted_keys),
+            _partner_actor_counts(keyed, intervals, names=spans, sorted_keys=by_run),
             on=_KEY,
             how="left",
         )
