@@ -560,31 +560,32 @@ def _compute_in_partitions(
     """Compute ranges of partnerships one at a time; concatenated, they are sorted.
 
     Partnership ids are split into ``partitions`` ranges of their sorted
-    values (a dense rank), so each part's sorted output follows the previous
-    one's and the whole needs no final sort of millions of rows by name.
+    values (:func:`_partnership_buckets`), so each part's sorted output
+    follows the previous one's and the whole needs no final sort of millions
+    of rows by name.
     """
-    rank = pl.col(s.PARTNERSHIP_ID).rank("dense")
-    bucket = ((rank - 1) * partitions // rank.max()).alias("_bucket")
-    if isinstance(frame, pl.DataFrame):
-        # One rank of the ids; each part is filtered only when computed.
-        buckets = frame.select(bucket).to_series()
-        mask = [buckets == i for i in range(partitions)]
-        return pl.concat(
-            [
-                compute_indicators(
-                    frame.filter(m),
-                    windows=windows,
-                    by=by,
-                    config=config,
-                    first_windows=first_windows,
-                )
-                for m in mask
-            ]
-        )
+    ids = frame.lazy().select(pl.col(s.PARTNERSHIP_ID).unique()).collect()
+    buckets = _partnership_buckets(ids.to_series(), partitions)
+
+    def part(i: int) -> pl.DataFrame | pl.LazyFrame:
+        if of_event is not None:
+            return frame.filter(of_event == i)
+        listed = buckets.filter(pl.col("_bucket") == i)[s.PARTNERSHIP_ID]
+        return frame.filter(pl.col(s.PARTNERSHIP_ID).is_in(listed.implode()))
+
+    # A frame in memory: one bucket per event, and each part filtered only
+    # when computed (never all parts at once).
+    of_event = (
+        frame.select(s.PARTNERSHIP_ID).join(
+            buckets, on=s.PARTNERSHIP_ID, how="left", maintain_order="left"
+        )["_bucket"]
+        if isinstance(frame, pl.DataFrame)
+        else None
+    )
     return pl.concat(
         [
             compute_indicators(
-                frame.filter(bucket == i),
+                part(i),
                 windows=windows,
                 by=by,
                 config=config,
@@ -592,6 +593,29 @@ def _compute_in_partitions(
             )
             for i in range(partitions)
         ]
+    )
+
+
+def _partnership_buckets(ids: pl.Series, partitions: int) -> pl.DataFrame:
+    """Return ``case:concept:name, _bucket``: ``partitions`` ranges of sorted ids.
+
+    Ranked on the distinct ids (a rank of the event column would sort
+    millions of strings).
+
+    Examples
+    --------
+    >>> _partnership_buckets(pl.Series(["c", "a", "d", "b"]), 2)["_bucket"].to_list()
+    [0, 0, 1, 1]
+    """
+    return (
+        ids.unique()
+        .sort()
+        .to_frame(s.PARTNERSHIP_ID)
+        .with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) * partitions // pl.len()).alias(
+                "_bucket"
+            )
+        )
     )
 
 
