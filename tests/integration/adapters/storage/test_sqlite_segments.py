@@ -186,6 +186,49 @@ def test_big_batches_are_split_into_bounded_segments(tmp_path, monkeypatch):
     store.close()
 
 
+@pytest.mark.parametrize("failing", ["key writer", "segment encoder"])
+def test_a_failure_on_either_side_of_a_bulk_write_leaves_the_store_as_it_was(
+    tmp_path, monkeypatch, failing
+):
+    # A bulk batch writes its key rows on a worker thread while its segments
+    # are encoded: an error on either side fails the append, after the other
+    # side has finished, and the transaction leaves nothing behind.
+    path = tmp_path / "log.db"
+    store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=4)
+    store.append_frame(new_events_to_frame(sample_events(10)))
+    before = store.to_frame()
+    if failing == "key writer":
+        connection = type(store._conn)
+        ingest = connection.ingest
+
+        def fail_on_streams(self, table, frame, *, temporary):
+            if table == "streams":
+                msg = f"{path}: disk I/O error"
+                raise StoreError(msg)
+            ingest(self, table, frame, temporary=temporary)
+
+        monkeypatch.setattr(connection, "ingest", fail_on_streams)
+    else:
+
+        def fail(frame):
+            msg = f"{path}: out of memory"
+            raise StoreError(msg)
+
+        monkeypatch.setattr("adapters.storage.sqlite.encode_segment", fail)
+    with pytest.raises(StoreError, match=r"disk I/O|out of memory"):
+        store.append_frame(new_events_to_frame(sample_events(20, start=11)))
+    monkeypatch.undo()
+    for table in ("event_ids", "streams"):
+        assert count(path, f"SELECT count(*) FROM {table}") == 10
+    assert_frame_equal(store.to_frame(), before)
+    assert store.verify().ok
+    # The store still takes the same batch once the fault is gone.
+    store.append_frame(new_events_to_frame(sample_events(20, start=11)))
+    assert store.to_frame().height == 30
+    assert store.verify().ok
+    store.close()
+
+
 def test_a_store_of_another_format_is_refused(tmp_path):
     path = tmp_path / "log.db"
     SqliteEventStore(path, clock=TickingClock(), create=True).close()
