@@ -136,33 +136,48 @@ def _number_streams(
     next_position: int,
     recorded_at: datetime,
 ) -> pl.DataFrame:
-    """Return ``fresh`` sorted by (partnership, input order), numbered.
+    """Return ``fresh`` numbered, in its input order.
 
-    Versions continue each stream from its head in input order; positions
-    continue the global order in input order. One stable sort by partnership
-    and a running row count per run of equal partnerships, no window join.
+    Versions continue each stream from its head in input order (a running
+    count per partnership); positions continue the global order in input
+    order. No row of the (wide) batch moves: only the narrow columns that
+    number it are grouped.
     """
-    ordered = fresh.with_row_index("_order").sort(s.PARTNERSHIP_ID, maintain_order=True)
     if heads.is_empty():
         base: pl.Expr = pl.lit(0, pl.Int64)
     else:
-        ordered = ordered.join(
-            heads.select(s.PARTNERSHIP_ID, pl.col(s.VERSION).alias("_base")),
-            on=s.PARTNERSHIP_ID,
-            how="left",
-            maintain_order="left",
+        base = pl.col(s.PARTNERSHIP_ID).replace_strict(
+            heads[s.PARTNERSHIP_ID], heads[s.VERSION], default=0, return_dtype=pl.Int64
         )
-        base = pl.col("_base").fill_null(0)
-    row = pl.int_range(pl.len(), dtype=pl.Int64)
-    starts = (row == 0) | (
-        pl.col(s.PARTNERSHIP_ID) != pl.col(s.PARTNERSHIP_ID).shift(1)
-    )
-    first_row = pl.when(starts).then(row).forward_fill()
-    return ordered.with_columns(
-        (base + row - first_row + 1).alias(s.VERSION),
-        (pl.col("_order").cast(pl.Int64) + next_position).alias(s.POSITION),
+    count = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(s.PARTNERSHIP_ID)
+    return fresh.with_columns(
+        (base + count).alias(s.VERSION),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + next_position).alias(s.POSITION),
         pl.lit(recorded_at).cast(pl.Datetime("us", "UTC")).alias(s.RECORDED_AT),
     )
+
+
+def _chain(numbered: pl.DataFrame, heads: pl.DataFrame) -> pl.Series:
+    """Return the chain hashes of numbered rows, in their order.
+
+    The chains are computed over the narrow (partnership, version, content
+    hash) columns sorted by stream, then put back in row order.
+    """
+    streams = numbered.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+        s.PARTNERSHIP_ID,
+        s.VERSION,
+        s.CONTENT_HASH,
+    ).sort(s.PARTNERSHIP_ID, s.VERSION)
+    head_hashes = dict(zip(heads[s.PARTNERSHIP_ID], heads[s.HASH], strict=True))
+    hashes = compute_chain_hashes(
+        streams[s.PARTNERSHIP_ID],
+        streams[s.VERSION],
+        streams[s.CONTENT_HASH],
+        head_hashes,
+    )
+    order = streams["_row"].arg_sort()
+    return hashes.gather(order)
 
 
 def plan_append(
@@ -216,15 +231,7 @@ def plan_append(
     numbered = _number_streams(
         fresh, heads=heads, next_position=next_position, recorded_at=recorded_at
     )
-    head_hashes = dict(zip(heads[s.PARTNERSHIP_ID], heads[s.HASH], strict=True))
-    chained = numbered.with_columns(
-        compute_chain_hashes(
-            numbered[s.PARTNERSHIP_ID],
-            numbered[s.VERSION],
-            numbered[s.CONTENT_HASH],
-            head_hashes,
-        )
-    ).sort(s.POSITION)
+    chained = numbered.with_columns(_chain(numbered, heads))
     return AppendPlan(
         new_rows=chained.select(s.EVENT_COLUMNS).cast(s.EVENT_SCHEMA),
         duplicate_ids=duplicate_ids,
