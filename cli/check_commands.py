@@ -23,7 +23,7 @@ import polars as pl
 
 from cli.bootstrap import open_store
 from cli.errors import EXIT_FINDINGS
-from cli.output import render_table, to_json
+from cli.output import render_table, report_progress, to_json
 from engine import schema as s
 from engine.errors import ConfigError, NotFoundError
 from engine.rules import RULES, RuleThresholds, detect_deviations, thresholds_from_toml
@@ -227,19 +227,22 @@ def check(
     failing_rules = parse_fail_on(fail_on)
     store = open_store(ctx.obj.store)
     try:
-        frame = drop_engine_events(
-            store.to_frame(partnerships=list(partnerships) or None)
-        )
+        with report_progress("reading the log"):
+            frame = drop_engine_events(
+                store.to_frame(partnerships=list(partnerships) or None)
+            )
     finally:
         store.close()
     missing = sorted(set(partnerships) - set(frame[s.PARTNERSHIP_ID].unique()))
     if missing:
         msg = f"no such partnership(s) in the store: {', '.join(missing)}"
         raise NotFoundError(msg)
-    deviations = detect_deviations(frame, thresholds=thresholds)
+    with report_progress(f"checking {len(RULES)} rules over {frame.height:,} events"):
+        deviations = detect_deviations(frame, thresholds=thresholds)
     fitness = None
     if model_path is not None or min_fitness is not None:
-        fitness = compute_partnership_fitness(frame, model_path)
+        with report_progress("replaying each variant on the model"):
+            fitness = compute_partnership_fitness(frame, model_path)
     found = add_low_fitness(deviations, fitness, min_fitness)
     ids = sorted(frame[s.PARTNERSHIP_ID].unique().to_list())
     failing = found.filter(pl.col("rule").is_in(list(failing_rules))).height

@@ -12,7 +12,7 @@ import polars as pl
 
 from cli.bootstrap import build_alert_sinks, open_store
 from cli.errors import EXIT_FAILURE
-from cli.output import emit, to_json
+from cli.output import emit, report_progress, to_json
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig, WindowConfig, read_toml_tables
 from engine.errors import ConfigError
@@ -181,14 +181,16 @@ def indicators(
     spec = _window_spec(
         settings, window=window, step=step, periods=periods, by_stage=by_stage
     )
-    events = _read_all(ctx.obj.store)
-    frame = compute_indicators(
-        events,
-        windows=spec,
-        by=by,
-        config=settings.indicators,
-        partitions=count_partitions(events.height),  # bounds memory on large logs
-    )
+    with report_progress("reading the log"):
+        events = _read_all(ctx.obj.store)
+    parts = count_partitions(events.height)  # bounds memory on large logs
+    with report_progress(
+        f"computing the indicators of {events.height:,} events"
+        + (f" in {parts} partitions" if parts > 1 else "")
+    ):
+        frame = compute_indicators(
+            events, windows=spec, by=by, config=settings.indicators, partitions=parts
+        )
     _write_indicators(frame.drop("window_index", "complete"), output_format, out)
 
 
@@ -232,9 +234,10 @@ def alerts(
     sinks = settings.build_sinks(jsonl, webhook)
     store = open_store(ctx.obj.store)
     try:
-        fresh = raise_new_alerts(
-            store, config=settings.indicators, rules=settings.rules
-        )
+        with report_progress("evaluating every partnership"):
+            fresh = raise_new_alerts(
+                store, config=settings.indicators, rules=settings.rules
+            )
         emit(fresh.select(ALERT_COLUMNS), output_format)
         delivered = _deliver(store, sinks)
     finally:

@@ -7,11 +7,16 @@ and pinned by tests; keys are never renamed, only added.
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -21,6 +26,26 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="table for people, json for scripts (stable schema, see README).",
 )
+
+
+def stderr_is_terminal() -> bool:
+    """Return True when a person may be watching stderr (it is a terminal)."""
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def report_progress(message: str) -> Iterator[None]:
+    """Say what long work is under way, on stderr, only to a person watching.
+
+    Nothing is written when stderr is not a terminal, so scripts and CI logs
+    see only the result.
+    """
+    tty = stderr_is_terminal()
+    if tty:
+        click.echo(f"{message}...", err=True, nl=False)
+    yield
+    if tty:
+        click.echo(" done", err=True)
 
 
 def _default(value: object) -> object:

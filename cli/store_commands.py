@@ -23,7 +23,6 @@ input, or a store that does not exist (NotFoundError: run ``init``);
 from __future__ import annotations
 
 import json
-import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,7 +32,7 @@ import pydantic
 
 from cli.bootstrap import open_store
 from cli.errors import EXIT_FINDINGS
-from cli.output import FORMAT_OPTION, emit
+from cli.output import FORMAT_OPTION, emit, report_progress
 from engine import schema as s
 from engine.errors import NotFoundError, ValidationError
 from engine.events import NewEvent, new_events_to_frame
@@ -42,17 +41,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from engine.ports import EventStore
-
-
-@contextmanager
-def report_progress(message: str) -> Iterator[None]:
-    """Say what long work is under way, on stderr, only to a person watching."""
-    tty = sys.stderr.isatty()
-    if tty:
-        click.echo(f"{message}...", err=True, nl=False)
-    yield
-    if tty:
-        click.echo(" done", err=True)
 
 
 @contextmanager

@@ -215,3 +215,25 @@ def test_model_file_is_used_for_fitness(store, tmp_path):
     broken.write_text("<pnml><net>")
     assert _check(store, "--model", str(broken)).exit_code == 2
     assert _check(store, "--model", str(tmp_path / "none.pnml")).exit_code == 2
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_long_steps_are_announced_on_stderr_only_to_a_terminal(
+    store, monkeypatch, terminal
+):
+    monkeypatch.setattr("cli.output.stderr_is_terminal", lambda: terminal)
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["--store", store, "check", "--format", "json"])
+    computed = runner.invoke(cli, ["--store", store, "indicators", "--format", "json"])
+    assert checked.exit_code == 1, checked.output
+    assert computed.exit_code == 0, computed.output
+    # stdout stays the document a script parses, whatever stderr shows.
+    assert json.loads(checked.stdout)["deviations"]
+    assert json.loads(computed.stdout)
+    announced = [
+        (checked, "reading the log... done"),
+        (checked, "checking 7 rules over 11 events... done"),
+        (computed, "computing the indicators of 11 events... done"),
+    ]
+    for result, line in announced:
+        assert (line in result.stderr) is terminal, result.stderr
