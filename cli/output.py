@@ -43,7 +43,12 @@ def report_progress(message: str) -> Iterator[None]:
     tty = stderr_is_terminal()
     if tty:
         click.echo(f"{message}...", err=True, nl=False)
-    yield
+    try:
+        yield
+    except BaseException:
+        if tty:  # ends the line, so the error message starts on its own
+            click.echo(" failed", err=True)
+        raise
     if tty:
         click.echo(" done", err=True)
 

@@ -237,3 +237,12 @@ def test_long_steps_are_announced_on_stderr_only_to_a_terminal(
     ]
     for result, line in announced:
         assert (line in result.stderr) is terminal, result.stderr
+
+
+def test_a_step_that_fails_ends_its_line_before_the_error(monkeypatch, capsys):
+    from cli import output
+
+    monkeypatch.setattr(output, "stderr_is_terminal", lambda: True)
+    with pytest.raises(ValueError, match="broken"), output.report_progress("reading"):
+        raise ValueError("broken")  # noqa: EM101
+    assert capsys.readouterr().err == "reading... failed\n"
