@@ -182,15 +182,8 @@ def _compute_in_partitions(
     """
     ids = frame.lazy().select(pl.col(s.PARTNERSHIP_ID).unique()).collect()
     buckets = _partnership_buckets(ids.to_series(), partitions)
-
-    def part(i: int) -> pl.DataFrame | pl.LazyFrame:
-        if of_event is not None:
-            return frame.filter(of_event == i)
-        listed = buckets.filter(pl.col("_bucket") == i)[s.PARTNERSHIP_ID]
-        return frame.filter(pl.col(s.PARTNERSHIP_ID).is_in(listed.implode()))
-
-    # A frame in memory: one bucket per event, and each part filtered only
-    # when computed (never all parts at once).
+    # A frame in memory: one bucket per event (one join), and each part
+    # filtered only when computed (never all parts at once).
     of_event = (
         frame.select(s.PARTNERSHIP_ID).join(
             buckets, on=s.PARTNERSHIP_ID, how="left", maintain_order="left"
@@ -198,6 +191,13 @@ def _compute_in_partitions(
         if isinstance(frame, pl.DataFrame)
         else None
     )
+
+    def part(i: int) -> pl.DataFrame | pl.LazyFrame:
+        if of_event is not None:
+            return frame.filter(of_event == i)
+        listed = buckets.filter(pl.col("_bucket") == i)[s.PARTNERSHIP_ID]
+        return frame.filter(pl.col(s.PARTNERSHIP_ID).is_in(listed.implode()))
+
     return pl.concat(
         [
             compute_indicators(
@@ -215,8 +215,8 @@ def _compute_in_partitions(
 def _partnership_buckets(ids: pl.Series, partitions: int) -> pl.DataFrame:
     """Return ``case:concept:name, _bucket``: ``partitions`` ranges of sorted ids.
 
-    Ranked on the distinct ids (a rank of the event column would sort
-    millions of strings).
+    ``ids`` are the distinct partnership ids: ranking them, not the event
+    column, sorts thousands of strings instead of millions.
 
     Examples
     --------
@@ -224,8 +224,7 @@ def _partnership_buckets(ids: pl.Series, partitions: int) -> pl.DataFrame:
     [0, 0, 1, 1]
     """
     return (
-        ids.unique()
-        .sort()
+        ids.sort()
         .to_frame(s.PARTNERSHIP_ID)
         .with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) * partitions // pl.len()).alias(
