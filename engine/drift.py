@@ -58,6 +58,7 @@ from engine.alerts import ALERT_SCHEMA, AlertRules, StatusCrossingRule, apply_co
 from engine.alignment import STATUS_RANK
 from engine.process_drift import (
     ORDER,
+    candidate_columns,
     compute_process_distance,
     count_process_lookback,
     count_stage_edges,
@@ -195,19 +196,17 @@ def _score_statistics(scored: pl.LazyFrame, *, rule: ScoreDriftRule) -> pl.LazyF
 def _score_drift_alerts(statistics: pl.LazyFrame) -> pl.LazyFrame:
     """Return the alert rows of :func:`_score_statistics` (context rows left out)."""
     return statistics.filter(pl.col("_fire") & pl.col(_CONTEXT).not_()).select(
-        _PID,
-        pl.lit("score_drift").alias("signal"),
-        pl.col(PERIOD).alias("window"),
-        WINDOW_START,
-        WINDOW_END,
-        pl.col("alignment_score").alias("value"),
-        "baseline",
-        pl.format(
-            "alignment score fell to {} (Page-Hinkley {} over the running mean {})",
-            pl.col("_smoothed").round(2),
-            pl.col("_ph").round(2),
-            pl.col("baseline").round(2),
-        ).alias("message"),
+        candidate_columns(
+            "score_drift",
+            value=pl.col("alignment_score"),
+            baseline=pl.col("baseline"),
+            message=pl.format(
+                "alignment score fell to {} (Page-Hinkley {} over the running mean {})",
+                pl.col("_smoothed").round(2),
+                pl.col("_ph").round(2),
+                pl.col("baseline").round(2),
+            ),
+        )
     )
 
 
@@ -286,19 +285,17 @@ def _status_crossing_alerts(
             & pl.col(_CONTEXT).not_()
         )
         .select(
-            _PID,
-            pl.lit("status_crossing").alias("signal"),
-            pl.col(PERIOD).alias("window"),
-            WINDOW_START,
-            WINDOW_END,
-            pl.col("alignment_score").alias("value"),
-            "baseline",
-            pl.format(
-                "status fell from {} to {} (alignment score {})",
-                pl.col("_previous").replace_strict(names, return_dtype=pl.String),
-                pl.col("_settled").replace_strict(names, return_dtype=pl.String),
-                pl.col("alignment_score").round(2),
-            ).alias("message"),
+            candidate_columns(
+                "status_crossing",
+                value=pl.col("alignment_score"),
+                baseline=pl.col("baseline"),
+                message=pl.format(
+                    "status fell from {} to {} (alignment score {})",
+                    pl.col("_previous").replace_strict(names, return_dtype=pl.String),
+                    pl.col("_settled").replace_strict(names, return_dtype=pl.String),
+                    pl.col("alignment_score").round(2),
+                ),
+            )
         )
     )
 

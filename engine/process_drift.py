@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ORDER",
+    "candidate_columns",
     "compute_process_distance",
     "count_process_lookback",
     "count_stage_edges",
@@ -55,6 +56,26 @@ _STAGE = "_stage"
 _US = pl.Datetime("us", "UTC")
 # Every drift detector sorts its rows by partnership, then window.
 ORDER = [_PID, WINDOW_INDEX]
+
+
+def candidate_columns(
+    signal: str, *, value: pl.Expr, baseline: pl.Expr, message: pl.Expr
+) -> list[pl.Expr]:
+    """Return the columns of a drift candidate row, the same for every detector.
+
+    Rows carry the partnership id as ``partnership_id`` and the window's
+    ``period``, ``window_start`` and ``window_end``.
+    """
+    return [
+        pl.col(_PID),
+        pl.lit(signal).alias("signal"),
+        pl.col(PERIOD).alias("window"),
+        pl.col(WINDOW_START),
+        pl.col(WINDOW_END),
+        value.alias("value"),
+        baseline.alias("baseline"),
+        message.alias("message"),
+    ]
 
 
 def in_order(expr: pl.Expr) -> pl.Expr:
@@ -326,16 +347,14 @@ def judge_process_drift(
         .sort(ORDER)
         .filter(first_of_run(drifted))
         .select(
-            _PID,
-            pl.lit("process_drift").alias("signal"),
-            pl.col(PERIOD).alias("window"),
-            WINDOW_START,
-            WINDOW_END,
-            pl.col("distance").alias("value"),
-            pl.lit(0.0).alias("baseline"),
-            pl.format(
-                "the process changed: directly-follows distance {} to the previous windows",
-                pl.col("distance").round(2),
-            ).alias("message"),
+            candidate_columns(
+                "process_drift",
+                value=pl.col("distance"),
+                baseline=pl.lit(0.0),
+                message=pl.format(
+                    "the process changed: directly-follows distance {} to the previous windows",
+                    pl.col("distance").round(2),
+                ),
+            )
         )
     )
