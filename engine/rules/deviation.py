@@ -123,7 +123,10 @@ def prepare_events(
         lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
     # A phase left null is inferred from the activity (DOMAIN.md), also for a
     # frame that did not come through the store's normalization.
-    columns = [infer_phase_expr() if c == s.PHASE else c for c in _RULE_COLUMNS]
+    columns = [
+        infer_phase_expr() if c == s.PHASE else pl.col(c) for c in _RULE_COLUMNS
+    ]
+    columns[0] = pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical)
     return lazy.select(*columns, _rank_events(lazy).alias(SEQ))
 
 
@@ -203,7 +206,7 @@ def finish_deviations(found: pl.LazyFrame, *, rule: str) -> pl.LazyFrame:
         The rule's name (one of :data:`RULES`).
     """
     return found.select(
-        pl.col(s.PARTNERSHIP_ID).alias("partnership_id"),
+        pl.col(s.PARTNERSHIP_ID).cast(pl.String).alias("partnership_id"),
         pl.lit(rule, pl.String).alias("rule"),
         pl.lit(SEVERITIES[rule], pl.String).alias("severity"),
         pl.col("time").cast(_UTC_US),
