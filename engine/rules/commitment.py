@@ -72,7 +72,7 @@ def _net_departures(events: pl.LazyFrame) -> pl.LazyFrame:
 
 def _partnership_code() -> pl.Expr:
     """Return an integer code per partnership (its categorical physical code)."""
-    pid = pl.col(s.PARTNERSHIP_ID).cast(pl.String).cast(pl.Categorical)
+    pid = pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical)
     return pid.to_physical().cast(pl.UInt64).alias(_PID)
 
 
@@ -191,9 +191,13 @@ def _partner_actor_counts(
         )
     else:
         counted = pl.concat([partner_actors, own_actors, third])
-    return counted.group_by(_KEY).agg(
-        pl.col(s.ACTOR).drop_nulls().n_unique().alias("_actors")
-    )
+    actor = pl.col(s.ACTOR)
+    if not sorted_keys:
+        # Hashed groups: counting distinct categorical codes (one-to-one with
+        # the names) takes half the time of hashing the names in every group.
+        # Sorted slices gain nothing from it (10% slower with the cast).
+        actor = actor.cast(pl.Categorical).to_physical()
+    return counted.group_by(_KEY).agg(actor.drop_nulls().n_unique().alias("_actors"))
 
 
 def _participation_drops(

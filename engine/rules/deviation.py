@@ -123,9 +123,7 @@ def prepare_events(
         lazy = lazy.filter(pl.col(s.TIMESTAMP) <= as_of)
     # A phase left null is inferred from the activity (DOMAIN.md), also for a
     # frame that did not come through the store's normalization.
-    columns = [
-        infer_phase_expr() if c == s.PHASE else pl.col(c) for c in _RULE_COLUMNS
-    ]
+    columns = [infer_phase_expr() if c == s.PHASE else pl.col(c) for c in _RULE_COLUMNS]
     columns[0] = pl.col(s.PARTNERSHIP_ID).cast(pl.Categorical)
     return lazy.select(*columns, _rank_events(lazy).alias(SEQ))
 
