@@ -47,7 +47,10 @@ __all__ = [
     "HEADS_SCHEMA",
     "AppendPlan",
     "BrokenLink",
+    "NumberedBatch",
     "VerifyReport",
+    "chain_batch",
+    "number_batch",
     "order_as_batch",
     "plan_append",
     "prepare_frame_batch",
@@ -180,28 +183,33 @@ def _chain(numbered: pl.DataFrame, heads: pl.DataFrame) -> pl.Series:
     return hashes.gather(order)
 
 
-def plan_append(
+@dataclass(frozen=True, slots=True)
+class NumberedBatch:
+    """The first half of a plan: what to write, numbered, before the chain.
+
+    Attributes
+    ----------
+    rows
+        The new rows in input order, with content hash, version, position
+        and ``recorded_at``, but no chain hash yet. Everything a store keys
+        an event by (id, position, content hash) is final here.
+    duplicate_ids
+        Event ids of the batch already stored with the same content.
+    """
+
+    rows: pl.DataFrame
+    duplicate_ids: pl.Series
+
+
+def number_batch(
     batch: pl.DataFrame,
     *,
     existing: pl.DataFrame,
     heads: pl.DataFrame,
     next_position: int,
     recorded_at: datetime,
-) -> AppendPlan:
-    """Return the rows to write for a normalized, valid input ``batch``.
-
-    Parameters
-    ----------
-    batch
-        Input frame (:data:`engine.schema.INPUT_SCHEMA`), already validated.
-    existing
-        ``(event_id, content_hash)`` of the batch's ids already in the store.
-    heads
-        ``(partnership, version, hash)`` of each touched partnership's last event.
-    next_position
-        The global position the first new event gets.
-    recorded_at
-        When the store accepts the batch (UTC).
+) -> NumberedBatch:
+    """Return the new rows of ``batch`` hashed and numbered (see :func:`plan_append`).
 
     Raises
     ------
@@ -231,11 +239,61 @@ def plan_append(
     numbered = _number_streams(
         fresh, heads=heads, next_position=next_position, recorded_at=recorded_at
     )
-    chained = numbered.with_columns(_chain(numbered, heads))
+    return NumberedBatch(rows=numbered, duplicate_ids=duplicate_ids)
+
+
+def chain_batch(numbered: NumberedBatch, *, heads: pl.DataFrame) -> AppendPlan:
+    """Return the plan of a numbered batch: its rows with their chain hashes.
+
+    ``heads`` are the same stream heads the batch was numbered against.
+    """
+    rows = numbered.rows
+    chained = rows.with_columns(_chain(rows, heads))
     return AppendPlan(
         new_rows=chained.select(s.EVENT_COLUMNS).cast(s.EVENT_SCHEMA),
-        duplicate_ids=duplicate_ids,
+        duplicate_ids=numbered.duplicate_ids,
     )
+
+
+def plan_append(
+    batch: pl.DataFrame,
+    *,
+    existing: pl.DataFrame,
+    heads: pl.DataFrame,
+    next_position: int,
+    recorded_at: datetime,
+) -> AppendPlan:
+    """Return the rows to write for a normalized, valid input ``batch``.
+
+    :func:`number_batch` then :func:`chain_batch`; a store that can write the
+    event keys while the chain is computed calls the two itself.
+
+    Parameters
+    ----------
+    batch
+        Input frame (:data:`engine.schema.INPUT_SCHEMA`), already validated.
+    existing
+        ``(event_id, content_hash)`` of the batch's ids already in the store.
+    heads
+        ``(partnership, version, hash)`` of each touched partnership's last event.
+    next_position
+        The global position the first new event gets.
+    recorded_at
+        When the store accepts the batch (UTC).
+
+    Raises
+    ------
+    DuplicateEventError
+        An event id is stored with different content.
+    """
+    numbered = number_batch(
+        batch,
+        existing=existing,
+        heads=heads,
+        next_position=next_position,
+        recorded_at=recorded_at,
+    )
+    return chain_batch(numbered, heads=heads)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,9 +91,11 @@ from engine.events import frame_to_recorded_events
 from engine.recording import (
     HEADS_SCHEMA,
     AppendPlan,
+    NumberedBatch,
     VerifyReport,
+    chain_batch,
+    number_batch,
     order_as_batch,
-    plan_append,
     prepare_frame_batch,
     prepare_stream_batch,
     verify_event_frame,
@@ -246,21 +248,25 @@ class SqliteEventStore:
                 else pl.DataFrame(schema=_EXISTING_SCHEMA)
             )
             heads = self._heads(batch)
-            plan = plan_append(
+            numbered = number_batch(
                 batch,
                 existing=existing.select(s.EVENT_ID, s.CONTENT_HASH),
                 heads=heads,
                 next_position=next_position,
                 recorded_at=self._clock.now(),
             )
-            if expected is not None and not plan.new_rows.is_empty():
+            if expected is not None and not numbered.rows.is_empty():
                 stream, version = expected
                 current = heads.filter(pl.col(s.PARTNERSHIP_ID) == stream)[s.VERSION]
                 actual = int(current.item()) if current.len() else 0
                 if actual != version:
                     raise ConcurrencyError(stream, version, actual)
-            if not plan.new_rows.is_empty():
-                self._insert(plan.new_rows)
+            if numbered.rows.height >= self._seal_events:
+                plan = self._insert_bulk(numbered, heads)
+            else:
+                plan = chain_batch(numbered, heads=heads)
+                if not plan.new_rows.is_empty():
+                    self._insert_rows_and_seal(plan.new_rows)
             if checkpoint is not None:
                 self._conn.execute(
                     "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
@@ -319,61 +325,79 @@ class SqliteEventStore:
         )
         return found.cast({column: pl.String, "id": pl.Int64})
 
-    def _insert(self, rows: pl.DataFrame) -> None:
-        """Write a plan's new rows: key rows always; payload as rows or segments."""
-        partnerships = self._ids_of(
-            "partnerships", "name", rows[s.PARTNERSHIP_ID].unique()
-        )
+    def _partnership_ids(self, rows: pl.DataFrame) -> pl.DataFrame:
+        return self._ids_of("partnerships", "name", rows[s.PARTNERSHIP_ID].unique())
+
+    def _insert_rows_and_seal(self, rows: pl.DataFrame) -> None:
+        """Write a small plan's new rows: key rows, then payload rows (sealed when due)."""
+        partnerships = self._partnership_ids(rows)
+        sealed = self._sealed()
+        self._ingest_event_ids(rows)
+        self._ingest_streams(rows, partnerships)
+        self._insert_rows(rows, partnerships)
+        if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
+            self._write_segments(self._encode_segments(self._rows_after(sealed)))
+
+    def _insert_bulk(self, numbered: NumberedBatch, heads: pl.DataFrame) -> AppendPlan:
+        """Chain and write a bulk batch, each database write beside the CPU work.
+
+        The ``event_ids`` rows need no chain hash, so a worker thread inserts
+        them while the chain is computed here; then it inserts the
+        ``streams`` rows and each segment as soon as this thread has encoded
+        it. The driver's inserts and the compression run without the GIL, so
+        the two cores share the work. Only the worker uses the connection
+        until it is done; an error on either side surfaces after both have
+        finished, and the transaction then leaves nothing behind.
+        """
+        rows = numbered.rows
+        partnerships = self._partnership_ids(rows)
+        sealed = self._sealed()
+        first = int(rows[s.POSITION][0])
+        unsealed = self._rows_after(sealed) if first > sealed + 1 else None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writes = [pool.submit(self._ingest_event_ids, rows)]
+            try:
+                plan = chain_batch(numbered, heads=heads)
+                writes.append(
+                    pool.submit(self._ingest_streams, plan.new_rows, partnerships)
+                )
+                frame = (
+                    plan.new_rows
+                    if unsealed is None
+                    else pl.concat([unsealed, plan.new_rows])
+                )
+                for run in split_into_segments(frame):
+                    segment = (run, encode_segment(run))
+                    writes.append(pool.submit(self._write_segments, [segment]))
+            finally:
+                _wait_all(writes)  # re-raises the first writer error
+        return plan
+
+    def _ingest_event_ids(self, rows: pl.DataFrame) -> None:
+        """Insert the ``event_ids`` rows of new events (their id, position, content hash)."""
+        # Each key table is filled in its own key order, so every insert
+        # lands at the end of its B-tree.
         keys = rows.select(
-            pl.col(s.POSITION).alias("position"),
             encode_event_ids(s.EVENT_ID).alias("event_id"),
+            pl.col(s.POSITION).alias("position"),
+            pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
+        )
+        self._conn.ingest("event_ids", keys.sort("event_id"), temporary=False)
+
+    def _ingest_streams(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
+        """Insert the ``streams`` rows of new events (partnership, version, chain hash)."""
+        keys = rows.select(
             pl.col(s.PARTNERSHIP_ID)
             .replace_strict(
                 partnerships["name"], partnerships["id"], return_dtype=pl.Int64
             )
             .alias("partnership"),
             pl.col(s.VERSION).alias("version"),
-            pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
+            pl.col(s.POSITION).alias("position"),
             pl.col(s.HASH).str.decode("hex").alias("hash"),
         )
-        sealed = self._sealed()
-        if rows.height < self._seal_events:
-            self._ingest_keys(keys)
-            self._insert_rows(rows, partnerships)
-            if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
-                self._write_segments(self._encode_segments(self._rows_after(sealed)))
-            return
-        first = int(rows[s.POSITION][0])
-        unsealed = self._rows_after(sealed) if first > sealed + 1 else None
-        frame = rows if unsealed is None else pl.concat([unsealed, rows])
-        # The key rows go in on a worker thread while the segments are encoded
-        # here: the driver's bulk insert and the compression both run without
-        # the GIL, so the two cores share them (the insert step of a 1M-event
-        # batch: 2.55 instead of 2.64 s, medians of 9). Only the worker uses
-        # the connection until it is done.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            written = pool.submit(self._ingest_keys, keys)
-            try:
-                segments = self._encode_segments(frame)
-            finally:
-                written.result()  # waits; re-raises the writer's error
-        self._write_segments(segments)
-
-    def _ingest_keys(self, keys: pl.DataFrame) -> None:
-        """Insert the key rows of new events (``event_ids``, ``streams``)."""
-        # Each key table is filled in its own key order, so every insert
-        # lands at the end of its B-tree.
         self._conn.ingest(
-            "event_ids",
-            keys.select("event_id", "position", "content_hash").sort("event_id"),
-            temporary=False,
-        )
-        self._conn.ingest(
-            "streams",
-            keys.select("partnership", "version", "position", "hash").sort(
-                "partnership", "version"
-            ),
-            temporary=False,
+            "streams", keys.sort("partnership", "version"), temporary=False
         )
 
     def _insert_rows(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
@@ -628,3 +652,10 @@ class SqliteEventStore:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+def _wait_all(futures: list[Future[None]]) -> None:
+    """Wait for every future, then raise the first error among them, if any."""
+    errors = [error for error in (f.exception() for f in futures) if error is not None]
+    if errors:
+        raise errors[0]

@@ -9,6 +9,7 @@ must catch an edit to any of an event's copies.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -186,34 +187,41 @@ def test_big_batches_are_split_into_bounded_segments(tmp_path, monkeypatch):
     store.close()
 
 
-@pytest.mark.parametrize("failing", ["key writer", "segment encoder"])
+@pytest.mark.parametrize(
+    "failing", ["event id writer", "chain", "stream writer", "segment encoder"]
+)
 def test_a_failure_on_either_side_of_a_bulk_write_leaves_the_store_as_it_was(
     tmp_path, monkeypatch, failing
 ):
-    # A bulk batch writes its key rows on a worker thread while its segments
-    # are encoded: an error on either side fails the append, after the other
+    # A bulk batch writes its event_ids rows on a worker thread while its
+    # chain is computed, then its streams rows while its segments are
+    # encoded: an error on either side fails the append, after the other
     # side has finished, and the transaction leaves nothing behind.
     path = tmp_path / "log.db"
     store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=4)
     store.append_frame(new_events_to_frame(sample_events(10)))
     before = store.to_frame()
-    if failing == "key writer":
-        connection = type(store._conn)
-        ingest = connection.ingest
+    connection = type(store._conn)
+    ingest = connection.ingest
 
-        def fail_on_streams(self, table, frame, *, temporary):
-            if table == "streams":
+    def fail(*_args, **_kwargs):
+        msg = f"{path}: out of memory"
+        raise StoreError(msg)
+
+    if failing in ("event id writer", "stream writer"):
+        table_to_fail = "event_ids" if failing == "event id writer" else "streams"
+
+        def fail_on(self, table, frame, *, temporary):
+            if table == table_to_fail:
+                time.sleep(0.2)  # the other side is done first
                 msg = f"{path}: disk I/O error"
                 raise StoreError(msg)
             ingest(self, table, frame, temporary=temporary)
 
-        monkeypatch.setattr(connection, "ingest", fail_on_streams)
+        monkeypatch.setattr(connection, "ingest", fail_on)
+    elif failing == "chain":
+        monkeypatch.setattr("adapters.storage.sqlite.chain_batch", fail)
     else:
-
-        def fail(frame):
-            msg = f"{path}: out of memory"
-            raise StoreError(msg)
-
         monkeypatch.setattr("adapters.storage.sqlite.encode_segment", fail)
     with pytest.raises(StoreError, match=r"disk I/O|out of memory"):
         store.append_frame(new_events_to_frame(sample_events(20, start=11)))
