@@ -8,7 +8,7 @@ is built per row, in either direction.
 
 from __future__ import annotations
 
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import adbc_driver_manager
@@ -131,7 +131,10 @@ class SqliteConnection:
         try:
             yield
         except BaseException:
-            self.execute("ROLLBACK")
+            # SQLite rolls back by itself on some errors (disk full, I/O
+            # error): then ROLLBACK fails, and the first error is the one to report.
+            with suppress(StoreError):
+                self.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
 

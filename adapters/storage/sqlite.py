@@ -103,7 +103,7 @@ from engine.recording import (
 from engine.upcasting import upcast_event_frame
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from engine.events import NewEvent, RecordedEvent
     from engine.ports import AppendReport, Checkpoint, Clock
@@ -355,22 +355,22 @@ class SqliteEventStore:
         first = int(rows[s.POSITION][0])
         unsealed = self._rows_after(sealed) if first > sealed + 1 else None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            writes = [pool.submit(self._ingest_event_ids, rows)]
+            writes = _SerialWrites(pool)
+            writes.submit(self._ingest_event_ids, rows)
             try:
                 plan = chain_batch(numbered, heads=heads)
-                writes.append(
-                    pool.submit(self._ingest_streams, plan.new_rows, partnerships)
-                )
+                writes.submit(self._ingest_streams, plan.new_rows, partnerships)
                 frame = (
                     plan.new_rows
                     if unsealed is None
                     else pl.concat([unsealed, plan.new_rows])
                 )
                 for run in split_into_segments(frame):
-                    segment = (run, encode_segment(run))
-                    writes.append(pool.submit(self._write_segments, [segment]))
+                    if writes.failed:
+                        break  # the append fails anyway: stop encoding
+                    writes.submit(self._write_segments, [(run, encode_segment(run))])
             finally:
-                _wait_all(writes)  # re-raises the first writer error
+                writes.wait()  # re-raises the first writer error
         return plan
 
     def _ingest_event_ids(self, rows: pl.DataFrame) -> None:
@@ -654,8 +654,39 @@ class SqliteEventStore:
             self._conn.close()
 
 
-def _wait_all(futures: list[Future[None]]) -> None:
-    """Wait for every future, then raise the first error among them, if any."""
-    errors = [error for error in (f.exception() for f in futures) if error is not None]
-    if errors:
-        raise errors[0]
+class _SerialWrites:
+    """Database writes run in order on one worker thread, skipped after a failure.
+
+    After a failed write nothing more may reach the connection: SQLite rolls
+    a transaction back by itself on some errors (disk full, I/O error, out of
+    memory), and a later write would then run, and commit, on its own.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._futures: list[Future[None]] = []
+        self._failed = threading.Event()
+
+    @property
+    def failed(self) -> bool:
+        """Return whether a write has failed."""
+        return self._failed.is_set()
+
+    def submit(self, write: Callable[..., None], *args: Any) -> None:
+        """Queue ``write(*args)`` after the writes already queued."""
+        self._futures.append(self._pool.submit(self._run, write, *args))
+
+    def _run(self, write: Callable[..., None], *args: Any) -> None:
+        if self._failed.is_set():
+            return
+        try:
+            write(*args)
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def wait(self) -> None:
+        """Wait for every queued write, then raise the first error among them."""
+        errors = [e for e in (f.exception() for f in self._futures) if e is not None]
+        if errors:
+            raise errors[0]

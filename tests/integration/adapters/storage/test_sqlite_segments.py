@@ -237,6 +237,40 @@ def test_a_failure_on_either_side_of_a_bulk_write_leaves_the_store_as_it_was(
     store.close()
 
 
+def test_after_sqlite_rolls_back_by_itself_no_later_write_of_the_batch_lands(
+    tmp_path, monkeypatch
+):
+    # On some errors (disk full, I/O error) SQLite ends the transaction itself:
+    # a write queued after the failed one would then commit on its own. The
+    # append must report the first error and leave the store as it was.
+    path = tmp_path / "log.db"
+    store = SqliteEventStore(path, clock=TickingClock(), create=True, seal_events=4)
+    store.append_frame(new_events_to_frame(sample_events(10)))
+    before = store.to_frame()
+    connection = type(store._conn)
+    ingest = connection.ingest
+
+    def disk_full_on_event_ids(self, table, frame, *, temporary):
+        if table == "event_ids":
+            self.execute("ROLLBACK")  # what SQLite does on SQLITE_FULL
+            msg = f"{path}: database or disk is full"
+            raise StoreError(msg)
+        ingest(self, table, frame, temporary=temporary)
+
+    monkeypatch.setattr(connection, "ingest", disk_full_on_event_ids)
+    with pytest.raises(StoreError, match="disk is full"):
+        store.append_frame(new_events_to_frame(sample_events(20, start=11)))
+    monkeypatch.undo()
+    for table in ("event_ids", "streams"):
+        assert count(path, f"SELECT count(*) FROM {table}") == 10
+    assert count(path, "SELECT count(*) FROM segments") == 1
+    assert_frame_equal(store.to_frame(), before)
+    assert store.verify().ok
+    store.append_frame(new_events_to_frame(sample_events(20, start=11)))
+    assert store.to_frame().height == 30
+    store.close()
+
+
 def test_a_store_of_another_format_is_refused(tmp_path):
     path = tmp_path / "log.db"
     SqliteEventStore(path, clock=TickingClock(), create=True).close()
