@@ -8,6 +8,7 @@ is built per row, in either direction.
 
 from __future__ import annotations
 
+import json
 from contextlib import closing, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +29,19 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-__all__ = ["SqliteConnection", "translate_driver_errors"]
+__all__ = ["IN_JSON", "SqliteConnection", "json_list", "translate_driver_errors"]
 
 # The driver infers each column's Arrow type from the first batch; a column
 # that is NULL throughout that batch and text later fails the read. One batch
 # as large as any result makes inference see every row.
 _BATCH_ROWS = str(1 << 30)
+# A condition on one bound JSON array (json_list): any number of values, one parameter.
+IN_JSON = "IN (SELECT value FROM json_each(?))"
+
+
+def json_list(values: pl.Series) -> str:
+    """Return ``values`` as the JSON array text :data:`IN_JSON` binds."""
+    return json.dumps(values.to_list())
 
 
 @contextmanager

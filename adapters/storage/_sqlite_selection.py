@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from adapters.storage._sqlite_connection import IN_JSON
 from engine import schema as s
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ __all__ = [
     "select_range",
     "select_stream",
 ]
-
-_IN_JSON = "IN (SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +96,7 @@ def select_positions(positions: Sequence[int]) -> Selection:
     """Return the selection of the events at the given positions."""
     listed = json.dumps([int(p) for p in positions])
     return Selection(
-        rows_sql=f"e.position {_IN_JSON}",
+        rows_sql=f"e.position {IN_JSON}",
         segments_sql=(
             "EXISTS (SELECT 1 FROM json_each(?) j "
             "WHERE j.value BETWEEN g.first_position AND g.last_position)"
@@ -121,9 +120,9 @@ def select_events(
     if partnerships is not None:
         names = list(partnerships)
         rows.append(
-            f"e.partnership IN (SELECT id FROM partnerships WHERE name {_IN_JSON})"
+            f"e.partnership IN (SELECT id FROM partnerships WHERE name {IN_JSON})"
         )
-        segments.append(_stream_positions(f"p.name {_IN_JSON}"))
+        segments.append(_stream_positions(f"p.name {IN_JSON}"))
         parameters.append(json.dumps(names))
         keep.append(pl.col(s.PARTNERSHIP_ID).is_in(names))
     if start_us is not None:

@@ -1,27 +1,29 @@
 """The SQLite event store: one file, WAL, append-only, hash-chained.
 
 Same semantics as the reference :class:`engine.memory_store.MemoryEventStore`:
-every write runs :func:`engine.recording.plan_append` inside one
-``BEGIN IMMEDIATE`` transaction with what it read of the current state, and
-writes the rows the plan returns. Reads come back through Arrow (ADBC) and are
+every write runs the two halves of :func:`engine.recording.plan_append`
+(``number_batch``, ``chain_batch``) inside one ``BEGIN IMMEDIATE`` transaction
+with what it read of the current state, and writes the rows the plan returns. Reads come back through Arrow (ADBC) and are
 decoded with polars expressions, then upcast (:mod:`engine.upcasting`).
 
-The table layout is in :mod:`adapters.storage._sqlite_schema`. Every event
-gets key rows (``event_ids``, ``streams``: uniqueness, heads, hashes), each
-bulk-loaded through ADBC (in C, no Python object per row) sorted by its own
-key. Its payload goes to columnar segments for batches of ``seal_events`` or
-more (:mod:`adapters.storage._sqlite_segments`), else to rows of ``events``
-until sealed. A read is the segments it needs, decoded as Arrow buffers and
-filtered in polars, plus the rows past the last segment
+The table layout is in :mod:`adapters.storage._sqlite_schema`, the write steps
+in :mod:`adapters.storage._sqlite_writes`. Every event gets key rows
+(``event_ids``, ``streams``: uniqueness, heads, hashes), each bulk-loaded
+through ADBC (in C, no Python object per row) sorted by its own key. Its
+payload goes to columnar segments for batches of ``seal_events`` or more
+(:mod:`adapters.storage._sqlite_segments`), else to rows of ``events`` until
+sealed. A read is the segments it needs, decoded as Arrow buffers and filtered
+in polars, plus the rows past the last segment
 (:mod:`adapters.storage._sqlite_selection`), in one read transaction.
 
 Performance notes (2 cores, ``benchmarks/store_ratios.py``): a row read is
 bound by SQLite decoding one value at a time (17 per event) and by rebuilding
-strings, hence the segments; a segment read is bound by copying the BLOB out
-of SQLite's pages and by zstd. An ingest is bound by the per-event SHA-256
-work of :func:`engine.recording.plan_append` (content and chain hashes), the
-key-table loads, and the WAL commit and checkpoint (every byte is written
-twice, hence zstd).
+strings, hence the segments; a segment read is bound by copying the BLOB out of
+SQLite's pages and by zstd. An ingest is bound by the per-event SHA-256 work of
+:func:`engine.recording.number_batch` and :func:`engine.recording.chain_batch`
+(content and chain hashes), the key-table loads (beside the hashing and
+encoding), and the WAL commit and checkpoint (every byte is written twice,
+hence zstd).
 
 Examples
 --------
@@ -46,9 +48,7 @@ Examples
 
 from __future__ import annotations
 
-import json
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,24 +59,17 @@ from adapters.storage._sqlite_audit import audit_copies, first_broken_link
 from adapters.storage._sqlite_codec import (
     STORED_COLUMNS,
     collect_term_ids,
-    collect_terms,
     decode_event_ids,
     decode_event_rows,
-    encode_event_ids,
-    encode_event_rows,
-    explode_participants,
     hex_from_bytes,
     split_participants,
 )
-from adapters.storage._sqlite_connection import SqliteConnection
+from adapters.storage._sqlite_connection import IN_JSON, SqliteConnection, json_list
 from adapters.storage._sqlite_schema import PRAGMAS, SCHEMA, STORE_FORMAT
 from adapters.storage._sqlite_segments import (
     SEAL_EVENTS,
-    SEGMENT_FORMAT,
     SegmentCache,
     decode_segment,
-    encode_segment,
-    split_into_segments,
 )
 from adapters.storage._sqlite_selection import (
     Selection,
@@ -85,11 +78,22 @@ from adapters.storage._sqlite_selection import (
     select_range,
     select_stream,
 )
+from adapters.storage._sqlite_writes import (
+    EXISTING_SCHEMA,
+    encode_segments,
+    existing_events,
+    ids_of,
+    ingest_event_ids,
+    ingest_streams,
+    insert_rows,
+    stream_heads,
+    write_bulk,
+    write_segments,
+)
 from engine import schema as s
 from engine.errors import ConcurrencyError, IntegrityError, NotFoundError, StoreError
 from engine.events import frame_to_recorded_events
 from engine.recording import (
-    HEADS_SCHEMA,
     AppendPlan,
     NumberedBatch,
     VerifyReport,
@@ -103,32 +107,21 @@ from engine.recording import (
 from engine.upcasting import upcast_event_frame
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from engine.events import NewEvent, RecordedEvent
     from engine.ports import AppendReport, Checkpoint, Clock
 
 __all__ = ["SqliteEventStore"]
 
-_EXISTING_SCHEMA = pl.Schema(
-    {s.EVENT_ID: pl.String, s.CONTENT_HASH: pl.String, s.POSITION: pl.Int64}
-)
 _KEYS = (s.EVENT_ID, s.PARTNERSHIP_ID, s.VERSION, s.CONTENT_HASH, s.HASH)
 _SELECT = f"SELECT {', '.join(f'e.{c}' for c in STORED_COLUMNS)} FROM events e"
-_IN_JSON = "IN (SELECT value FROM json_each(?))"
-# Up to this many ids are looked up with bound parameters; more go through a
-# temporary table.
-_MAX_BOUND_IDS = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _epoch_us(moment: datetime) -> int:
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return (aware - _EPOCH) // timedelta(microseconds=1)
-
-
-def _json_list(values: pl.Series) -> str:
-    return json.dumps(values.to_list())
 
 
 class SqliteEventStore:
@@ -243,11 +236,11 @@ class SqliteEventStore:
         with self._lock, self._conn.transaction():
             next_position = self._head_position() + 1
             existing = (
-                self._existing(batch)
+                existing_events(self._conn, batch)
                 if next_position > 1 and not batch.is_empty()
-                else pl.DataFrame(schema=_EXISTING_SCHEMA)
+                else pl.DataFrame(schema=EXISTING_SCHEMA)
             )
-            heads = self._heads(batch)
+            heads = stream_heads(self._conn, batch)
             numbered = number_batch(
                 batch,
                 existing=existing.select(s.EVENT_ID, s.CONTENT_HASH),
@@ -275,161 +268,36 @@ class SqliteEventStore:
                 )
         return plan, existing
 
-    def _existing(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """Return ``(event_id, content_hash, position)`` of batch ids already stored."""
-        ids = batch.select(encode_event_ids(s.EVENT_ID).alias("event_id"))
-        if ids.height <= _MAX_BOUND_IDS:
-            marks = ", ".join("?" * ids.height)
-            raw = self._conn.fetch_frame(
-                "SELECT event_id, content_hash, position FROM event_ids "
-                f"WHERE event_id IN ({marks})",
-                tuple(ids["event_id"].to_list()),
-            )
-        else:
-            self._conn.ingest("batch_ids", ids, temporary=True)
-            raw = self._conn.fetch_frame(
-                "SELECT b.event_id, i.content_hash, i.position FROM temp.batch_ids b "
-                "JOIN event_ids i ON i.event_id = b.event_id"
-            )
-            self._conn.execute("DROP TABLE temp.batch_ids")
-        if raw.is_empty():
-            return pl.DataFrame(schema=_EXISTING_SCHEMA)
-        return raw.select(
-            decode_event_ids("event_id").alias(s.EVENT_ID),
-            hex_from_bytes("content_hash").alias(s.CONTENT_HASH),
-            pl.col("position").alias(s.POSITION),
-        ).cast(_EXISTING_SCHEMA)
-
-    def _heads(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """Return ``(partnership, version, hash)`` of each touched stream's last event."""
-        heads = self._conn.fetch_frame(
-            "SELECT p.name, s.version, lower(hex(s.hash)) AS hash "
-            "FROM partnerships p JOIN streams s ON s.partnership = p.id "
-            "AND s.version = (SELECT max(version) FROM streams m "
-            f"WHERE m.partnership = p.id) WHERE p.name {_IN_JSON}",
-            (_json_list(batch[s.PARTNERSHIP_ID].unique()),),
-        )
-        if heads.is_empty():
-            return pl.DataFrame(schema=HEADS_SCHEMA)
-        return heads.rename({"name": s.PARTNERSHIP_ID}).cast(HEADS_SCHEMA)
-
-    def _ids_of(self, table: str, column: str, values: pl.Series) -> pl.DataFrame:
-        """Return ``(column, id)`` of ``values`` in a dictionary table, adding any missing."""
-        listed = _json_list(values)
-        self._conn.execute(
-            f"INSERT OR IGNORE INTO {table} ({column}) SELECT value FROM json_each(?)",
-            (listed,),
-        )
-        found = self._conn.fetch_frame(
-            f"SELECT {column}, id FROM {table} WHERE {column} {_IN_JSON}", (listed,)
-        )
-        return found.cast({column: pl.String, "id": pl.Int64})
-
     def _partnership_ids(self, rows: pl.DataFrame) -> pl.DataFrame:
-        return self._ids_of("partnerships", "name", rows[s.PARTNERSHIP_ID].unique())
+        return ids_of(
+            self._conn, "partnerships", "name", rows[s.PARTNERSHIP_ID].unique()
+        )
 
     def _insert_rows_and_seal(self, rows: pl.DataFrame) -> None:
         """Write a small plan's new rows: key rows, then payload rows (sealed when due)."""
         partnerships = self._partnership_ids(rows)
         sealed = self._sealed()
-        self._ingest_event_ids(rows)
-        self._ingest_streams(rows, partnerships)
-        self._insert_rows(rows, partnerships)
+        ingest_event_ids(self._conn, rows)
+        ingest_streams(self._conn, rows, partnerships)
+        insert_rows(self._conn, rows, partnerships)
         if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
-            self._write_segments(self._encode_segments(self._rows_after(sealed)))
+            write_segments(self._conn, encode_segments(self._rows_after(sealed)))
 
     def _insert_bulk(self, numbered: NumberedBatch, heads: pl.DataFrame) -> AppendPlan:
-        """Chain and write a bulk batch, each database write beside the CPU work.
+        """Chain and write a bulk batch (:func:`adapters.storage._sqlite_writes.write_bulk`).
 
-        The ``event_ids`` rows need no chain hash, so a worker thread inserts
-        them while the chain is computed here; then it inserts the
-        ``streams`` rows and each segment as soon as this thread has encoded
-        it. The driver's inserts and the compression run without the GIL, so
-        the two cores share the work. Only the worker uses the connection
-        until it is done; an error on either side surfaces after both have
-        finished, and the transaction then leaves nothing behind.
+        The rows past the last segment are sealed with it.
         """
-        rows = numbered.rows
-        partnerships = self._partnership_ids(rows)
+        partnerships = self._partnership_ids(numbered.rows)
         sealed = self._sealed()
-        first = int(rows[s.POSITION][0])
-        unsealed = self._rows_after(sealed) if first > sealed + 1 else None
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            writes = _SerialWrites(pool)
-            writes.submit(self._ingest_event_ids, rows)
-            try:
-                plan = chain_batch(numbered, heads=heads)
-                writes.submit(self._ingest_streams, plan.new_rows, partnerships)
-                frame = (
-                    plan.new_rows
-                    if unsealed is None
-                    else pl.concat([unsealed, plan.new_rows])
-                )
-                for run in split_into_segments(frame):
-                    if writes.failed:
-                        break  # the append fails anyway: stop encoding
-                    writes.submit(self._write_segments, [(run, encode_segment(run))])
-            finally:
-                writes.wait()  # re-raises the first writer error
-        return plan
-
-    def _ingest_event_ids(self, rows: pl.DataFrame) -> None:
-        """Insert the ``event_ids`` rows of new events (their id, position, content hash)."""
-        # Each key table is filled in its own key order, so every insert
-        # lands at the end of its B-tree.
-        keys = rows.select(
-            encode_event_ids(s.EVENT_ID).alias("event_id"),
-            pl.col(s.POSITION).alias("position"),
-            pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
+        first = int(numbered.rows[s.POSITION][0])
+        return write_bulk(
+            self._conn,
+            numbered,
+            heads=heads,
+            partnerships=partnerships,
+            unsealed=self._rows_after(sealed) if first > sealed + 1 else None,
         )
-        self._conn.ingest("event_ids", keys.sort("event_id"), temporary=False)
-
-    def _ingest_streams(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
-        """Insert the ``streams`` rows of new events (partnership, version, chain hash)."""
-        keys = rows.select(
-            pl.col(s.PARTNERSHIP_ID)
-            .replace_strict(
-                partnerships["name"], partnerships["id"], return_dtype=pl.Int64
-            )
-            .alias("partnership"),
-            pl.col(s.VERSION).alias("version"),
-            pl.col(s.POSITION).alias("position"),
-            pl.col(s.HASH).str.decode("hex").alias("hash"),
-        )
-        self._conn.ingest(
-            "streams", keys.sort("partnership", "version"), temporary=False
-        )
-
-    def _insert_rows(self, rows: pl.DataFrame, partnerships: pl.DataFrame) -> None:
-        people = explode_participants(rows)
-        terms = self._ids_of("terms", "text", collect_terms(rows, people))
-        stored = encode_event_rows(
-            rows, people=people, partnerships=partnerships, terms=terms
-        )
-        self._conn.ingest("events", stored, temporary=False)
-
-    @staticmethod
-    def _encode_segments(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, bytes]]:
-        """Return position-ordered ``frame`` as segments, each with its bytes."""
-        return [(run, encode_segment(run)) for run in split_into_segments(frame)]
-
-    def _write_segments(self, segments: list[tuple[pl.DataFrame, bytes]]) -> None:
-        for run, payload in segments:
-            stamps = run[s.TIMESTAMP].dt.epoch("us")
-            self._conn.execute(
-                "INSERT INTO segments (first_position, last_position, events, "
-                "min_timestamp_us, max_timestamp_us, format, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    int(run[s.POSITION][0]),
-                    int(run[s.POSITION][-1]),
-                    run.height,
-                    stamps.min(),
-                    stamps.max(),
-                    SEGMENT_FORMAT,
-                    payload,
-                ),
-            )
 
     # -- reading -------------------------------------------------------------
     def _sealed(self) -> int:
@@ -450,13 +318,13 @@ class SqliteEventStore:
         if raw.is_empty():
             return pl.DataFrame(schema=s.EVENT_SCHEMA)
         partnerships = self._conn.fetch_frame(
-            f"SELECT id, name FROM partnerships WHERE id {_IN_JSON}",
-            (_json_list(raw["partnership"].unique()),),
+            f"SELECT id, name FROM partnerships WHERE id {IN_JSON}",
+            (json_list(raw["partnership"].unique()),),
         )
         people = split_participants(raw)
         terms = self._conn.fetch_frame(
-            f"SELECT id, text FROM terms WHERE id {_IN_JSON}",
-            (_json_list(collect_term_ids(raw, people)),),
+            f"SELECT id, text FROM terms WHERE id {IN_JSON}",
+            (json_list(collect_term_ids(raw, people)),),
         )
         return decode_event_rows(
             raw,
@@ -652,41 +520,3 @@ class SqliteEventStore:
         """Close the connection."""
         with self._lock:
             self._conn.close()
-
-
-class _SerialWrites:
-    """Database writes run in order on one worker thread, skipped after a failure.
-
-    After a failed write nothing more may reach the connection: SQLite rolls
-    a transaction back by itself on some errors (disk full, I/O error, out of
-    memory), and a later write would then run, and commit, on its own.
-    """
-
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
-        self._pool = pool
-        self._futures: list[Future[None]] = []
-        self._failed = threading.Event()
-
-    @property
-    def failed(self) -> bool:
-        """Return whether a write has failed."""
-        return self._failed.is_set()
-
-    def submit(self, write: Callable[..., None], *args: Any) -> None:
-        """Queue ``write(*args)`` after the writes already queued."""
-        self._futures.append(self._pool.submit(self._run, write, *args))
-
-    def _run(self, write: Callable[..., None], *args: Any) -> None:
-        if self._failed.is_set():
-            return
-        try:
-            write(*args)
-        except BaseException:
-            self._failed.set()
-            raise
-
-    def wait(self) -> None:
-        """Wait for every queued write, then raise the first error among them."""
-        errors = [e for e in (f.exception() for f in self._futures) if e is not None]
-        if errors:
-            raise errors[0]

@@ -220,9 +220,9 @@ def test_a_failure_on_either_side_of_a_bulk_write_leaves_the_store_as_it_was(
 
         monkeypatch.setattr(connection, "ingest", fail_on)
     elif failing == "chain":
-        monkeypatch.setattr("adapters.storage.sqlite.chain_batch", fail)
+        monkeypatch.setattr("adapters.storage._sqlite_writes.chain_batch", fail)
     else:
-        monkeypatch.setattr("adapters.storage.sqlite.encode_segment", fail)
+        monkeypatch.setattr("adapters.storage._sqlite_writes.encode_segment", fail)
     with pytest.raises(StoreError, match=r"disk I/O|out of memory"):
         store.append_frame(new_events_to_frame(sample_events(20, start=11)))
     monkeypatch.undo()
