@@ -3,8 +3,9 @@
 Same semantics as the reference :class:`engine.memory_store.MemoryEventStore`:
 every write runs the two halves of :func:`engine.recording.plan_append`
 (``number_batch``, ``chain_batch``) inside one ``BEGIN IMMEDIATE`` transaction
-with what it read of the current state, and writes the rows the plan returns. Reads come back through Arrow (ADBC) and are
-decoded with polars expressions, then upcast (:mod:`engine.upcasting`).
+with what it read of the current state, and writes the rows the plan returns.
+Reads come back through Arrow (ADBC) and are decoded with polars expressions,
+then upcast (:mod:`engine.upcasting`).
 
 The table layout is in :mod:`adapters.storage._sqlite_schema`, the write steps
 in :mod:`adapters.storage._sqlite_writes`. Every event gets key rows
