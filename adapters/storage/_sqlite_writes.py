@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = [
     "EXISTING_SCHEMA",
     "SerialWrites",
-    "encode_segments",
     "existing_events",
     "ids_of",
     "ingest_event_ids",
@@ -54,6 +53,7 @@ __all__ = [
     "insert_rows",
     "stream_heads",
     "write_bulk",
+    "write_segment",
     "write_segments",
 ]
 
@@ -157,31 +157,29 @@ def insert_rows(
     conn.ingest("events", stored, temporary=False)
 
 
-def encode_segments(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, bytes]]:
-    """Return position-ordered ``frame`` as segments, each with its bytes."""
-    return [(run, encode_segment(run)) for run in split_into_segments(frame)]
+def write_segments(conn: SqliteConnection, frame: pl.DataFrame) -> None:
+    """Insert position-ordered ``frame`` as segments, encoding each in turn."""
+    for run in split_into_segments(frame):
+        write_segment(conn, run, encode_segment(run))
 
 
-def write_segments(
-    conn: SqliteConnection, segments: list[tuple[pl.DataFrame, bytes]]
-) -> None:
-    """Insert encoded segments (each a run of events and its IPC bytes)."""
-    for run, payload in segments:
-        stamps = run[s.TIMESTAMP].dt.epoch("us")
-        conn.execute(
-            "INSERT INTO segments (first_position, last_position, events, "
-            "min_timestamp_us, max_timestamp_us, format, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                int(run[s.POSITION][0]),
-                int(run[s.POSITION][-1]),
-                run.height,
-                stamps.min(),
-                stamps.max(),
-                SEGMENT_FORMAT,
-                payload,
-            ),
-        )
+def write_segment(conn: SqliteConnection, run: pl.DataFrame, payload: bytes) -> None:
+    """Insert one segment: a run of consecutive events and its IPC bytes."""
+    stamps = run[s.TIMESTAMP].dt.epoch("us")
+    conn.execute(
+        "INSERT INTO segments (first_position, last_position, events, "
+        "min_timestamp_us, max_timestamp_us, format, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            int(run[s.POSITION][0]),
+            int(run[s.POSITION][-1]),
+            run.height,
+            stamps.min(),
+            stamps.max(),
+            SEGMENT_FORMAT,
+            payload,
+        ),
+    )
 
 
 def write_bulk(
@@ -226,7 +224,7 @@ def write_bulk(
             for run in split_into_segments(frame):
                 if writes.failed:
                     break  # the append fails anyway: stop encoding
-                writes.submit(write_segments, conn, [(run, encode_segment(run))])
+                writes.submit(write_segment, conn, run, encode_segment(run))
         finally:
             writes.wait()  # re-raises the first writer error
     return plan

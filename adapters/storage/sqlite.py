@@ -81,7 +81,6 @@ from adapters.storage._sqlite_selection import (
 )
 from adapters.storage._sqlite_writes import (
     EXISTING_SCHEMA,
-    encode_segments,
     existing_events,
     ids_of,
     ingest_event_ids,
@@ -282,7 +281,7 @@ class SqliteEventStore:
         ingest_streams(self._conn, rows, partnerships)
         insert_rows(self._conn, rows, partnerships)
         if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
-            write_segments(self._conn, encode_segments(self._rows_after(sealed)))
+            write_segments(self._conn, self._rows_after(sealed))
 
     def _insert_bulk(self, numbered: NumberedBatch, heads: pl.DataFrame) -> AppendPlan:
         """Chain and write a bulk batch (:func:`adapters.storage._sqlite_writes.write_bulk`).
