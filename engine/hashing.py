@@ -40,10 +40,13 @@ if TYPE_CHECKING:
 __all__ = [
     "GENESIS",
     "chain_hash",
+    "compute_chain_digests",
     "compute_chain_hashes",
+    "compute_content_digests",
     "compute_content_hashes",
     "compute_link_hashes",
     "content_payload_expr",
+    "hex_digests",
 ]
 
 GENESIS: Final = "0" * 64
@@ -96,6 +99,7 @@ def content_payload_expr() -> pl.Expr:
 
 
 _hexdigest = methodcaller("hexdigest")
+_digest = methodcaller("digest")
 
 
 def _sha256_many(payloads: Iterable[bytes]) -> list[str]:
@@ -103,10 +107,25 @@ def _sha256_many(payloads: Iterable[bytes]) -> list[str]:
     return list(map(_hexdigest, map(hashlib.sha256, payloads)))
 
 
+def hex_digests(digests: pl.Series) -> pl.Series:
+    """Return raw digests (Binary) as lowercase hex (String), the stored form."""
+    return digests.bin.encode("hex")
+
+
+def compute_content_digests(frame: pl.DataFrame) -> pl.Series:
+    """Return the content hash of every row of an input frame as its 32 raw bytes.
+
+    :func:`hex_digests` of it is :func:`compute_content_hashes`; a store that
+    keeps hashes as bytes takes these and skips decoding the hex again.
+    """
+    payloads = frame.select(content_payload_expr().cast(pl.Binary)).to_series()
+    digests = list(map(_digest, map(hashlib.sha256, payloads.to_list())))
+    return pl.Series(s.CONTENT_HASH, digests, dtype=pl.Binary)
+
+
 def compute_content_hashes(frame: pl.DataFrame) -> pl.Series:
     """Return the content hash (hex SHA-256) of every row of an input frame."""
-    payloads = frame.select(content_payload_expr().cast(pl.Binary)).to_series()
-    return pl.Series(s.CONTENT_HASH, _sha256_many(payloads.to_list()), dtype=pl.String)
+    return hex_digests(compute_content_digests(frame))
 
 
 def chain_hash(previous: str, version: int, content_hash: str) -> str:
@@ -141,46 +160,56 @@ def compute_chain_hashes(
     content_hashes: pl.Series,
     heads: dict[str, str],
 ) -> pl.Series:
-    """Return chain hashes for rows sorted by (partnership, version).
+    """Return chain hashes (hex) for rows grouped by partnership, in version order.
+
+    :func:`hex_digests` of :func:`compute_chain_digests`, which see.
+    """
+    return hex_digests(
+        compute_chain_digests(partnership_ids, versions, content_hashes, heads)
+    )
+
+
+def compute_chain_digests(
+    partnership_ids: pl.Series,
+    versions: pl.Series,
+    content_hashes: pl.Series,
+    heads: dict[str, str],
+) -> pl.Series:
+    """Return the chain hashes as raw 32-byte digests (Binary), for grouped rows.
 
     Parameters
     ----------
     partnership_ids, versions, content_hashes
-        Columns of the new events, sorted by partnership then version.
+        Columns of the new events, each partnership's rows together and in
+        version order; the content hashes in hex, as they are chained.
     heads
-        The chain hash of each partnership's last stored event; partnerships
-        absent from it start from :data:`GENESIS`.
+        The chain hash (hex) of each partnership's last stored event;
+        partnerships absent from it start from :data:`GENESIS`.
     """
-    # Vectorized: each row's text after the predecessor, and where a chain
+    # Vectorized: each row's text after the predecessor, and where each chain
     # (re)starts. Only the sequential SHA-256 step runs per event.
     frame = pl.DataFrame(
         {"p": partnership_ids, "v": versions, "c": content_hashes},
         schema={"p": pl.String, "v": pl.Int64, "c": pl.String},
     )
-    starts_here = (pl.int_range(pl.len()) == 0) | (pl.col("p") != pl.col("p").shift(1))
-    prepared = frame.select(
-        pl.when(starts_here)
-        .then(
-            pl.col("p").replace_strict(
-                list(heads), list(heads.values()), default=GENESIS
-            )
-            if heads
-            else pl.lit(GENESIS)
+    suffixes = frame.select(
+        pl.concat_str([pl.lit(":"), pl.col("v"), pl.lit(":"), pl.col("c")]).cast(
+            pl.Binary
         )
-        .alias("start"),
-        pl.concat_str([pl.lit(":"), pl.col("v"), pl.lit(":"), pl.col("c")]).alias(
-            "suffix"
-        ),
+    ).to_series()
+    firsts = frame.select(pl.int_range(pl.len()).alias("row"), "p").filter(
+        (pl.col("row") == 0) | (pl.col("p") != pl.col("p").shift(1))
     )
-    out: list[str] = []
+    begins = firsts["row"].to_list()
+    ends = [*begins[1:], frame.height] if begins else []
+    out: list[bytes] = []
     append = out.append
     sha256 = hashlib.sha256
-    previous = GENESIS
-    for start, suffix in zip(
-        prepared["start"].to_list(), prepared["suffix"].to_list(), strict=True
-    ):
-        if start is not None:
-            previous = start
-        previous = sha256((previous + suffix).encode()).hexdigest()
-        append(previous)
-    return pl.Series(s.HASH, out, dtype=pl.String)
+    every_suffix = suffixes.to_list()
+    for name, begin, end in zip(firsts["p"].to_list(), begins, ends, strict=True):
+        previous = heads.get(name, GENESIS).encode()
+        for suffix in every_suffix[begin:end]:
+            digest = sha256(previous + suffix).digest()
+            append(digest)
+            previous = digest.hex().encode()
+    return pl.Series(s.HASH, out, dtype=pl.Binary)

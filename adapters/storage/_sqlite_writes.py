@@ -120,27 +120,40 @@ def ids_of(
     return found.cast({column: pl.String, "id": pl.Int64})
 
 
-def ingest_event_ids(conn: SqliteConnection, rows: pl.DataFrame) -> None:
-    """Insert the ``event_ids`` rows of new events (their id, position, content hash)."""
+def ingest_event_ids(
+    conn: SqliteConnection, rows: pl.DataFrame, content_digests: pl.Series
+) -> None:
+    """Insert the ``event_ids`` rows of new events (their id, position, content hash).
+
+    ``content_digests`` are the rows' content hashes as raw bytes, row by row.
+    """
     keys = rows.select(
         encode_event_ids(s.EVENT_ID).alias("event_id"),
         pl.col(s.POSITION).alias("position"),
-        pl.col(s.CONTENT_HASH).str.decode("hex").alias("content_hash"),
+        pl.lit(content_digests).alias("content_hash"),
     )
-    conn.ingest("event_ids", keys.sort("event_id"), temporary=False)
+    # In the B-tree's (memcmp) order, sorted as two big-endian integers: 4x
+    # faster than comparing the 16-byte strings.
+    halves = (
+        pl.col("event_id")
+        .bin.slice(start, 8)
+        .bin.reinterpret(dtype=pl.UInt64, endianness="big")
+        for start in (0, 8)
+    )
+    conn.ingest("event_ids", keys.sort(*halves), temporary=False)
 
 
 def ingest_streams(
-    conn: SqliteConnection, rows: pl.DataFrame, partnerships: pl.DataFrame
+    conn: SqliteConnection, plan: AppendPlan, partnerships: pl.DataFrame
 ) -> None:
-    """Insert the ``streams`` rows of new events (partnership, version, chain hash)."""
-    keys = rows.select(
+    """Insert the ``streams`` rows of a plan's events (partnership, version, chain hash)."""
+    keys = plan.new_rows.select(
         pl.col(s.PARTNERSHIP_ID)
         .replace_strict(partnerships["name"], partnerships["id"], return_dtype=pl.Int64)
         .alias("partnership"),
         pl.col(s.VERSION).alias("version"),
         pl.col(s.POSITION).alias("position"),
-        pl.col(s.HASH).str.decode("hex").alias("hash"),
+        pl.lit(plan.digests[s.HASH]).alias("hash"),
     )
     conn.ingest("streams", keys.sort("partnership", "version"), temporary=False)
 
@@ -212,10 +225,10 @@ def write_bulk(
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         writes = SerialWrites(pool)
-        writes.submit(ingest_event_ids, conn, numbered.rows)
+        writes.submit(ingest_event_ids, conn, numbered.rows, numbered.content_digests)
         try:
             plan = chain_batch(numbered, heads=heads)
-            writes.submit(ingest_streams, conn, plan.new_rows, partnerships)
+            writes.submit(ingest_streams, conn, plan, partnerships)
             frame = (
                 plan.new_rows
                 if unsealed is None

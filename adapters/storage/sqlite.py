@@ -259,7 +259,7 @@ class SqliteEventStore:
             else:
                 plan = chain_batch(numbered, heads=heads)
                 if not plan.new_rows.is_empty():
-                    self._insert_rows_and_seal(plan.new_rows)
+                    self._insert_rows_and_seal(plan)
             if checkpoint is not None:
                 self._conn.execute(
                     "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
@@ -273,12 +273,13 @@ class SqliteEventStore:
             self._conn, "partnerships", "name", rows[s.PARTNERSHIP_ID].unique()
         )
 
-    def _insert_rows_and_seal(self, rows: pl.DataFrame) -> None:
+    def _insert_rows_and_seal(self, plan: AppendPlan) -> None:
         """Write a small plan's new rows: key rows, then payload rows (sealed when due)."""
+        rows = plan.new_rows
         partnerships = self._partnership_ids(rows)
         sealed = self._sealed()
-        ingest_event_ids(self._conn, rows)
-        ingest_streams(self._conn, rows, partnerships)
+        ingest_event_ids(self._conn, rows, plan.digests[s.CONTENT_HASH])
+        ingest_streams(self._conn, plan, partnerships)
         insert_rows(self._conn, rows, partnerships)
         if int(rows[s.POSITION][-1]) - sealed >= self._seal_events:
             write_segments(self._conn, self._rows_after(sealed))
