@@ -25,10 +25,13 @@ from engine import schema as s
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from polars.expr.whenthen import ChainedThen, Then
+
 __all__ = [
     "attributes_from_columns_expr",
     "attributes_from_long",
     "json_string_expr",
+    "values_as_json",
 ]
 
 _NUMERIC = (
@@ -102,44 +105,63 @@ def attributes_from_columns_expr(columns: Mapping[str, pl.DataType]) -> pl.Expr:
     )
 
 
-def _value_json(long: pl.DataFrame) -> pl.DataFrame:
-    """Return ``long`` with ``vj``: each value as JSON text, typed by its kind.
+def _typed_branches(kinds: pl.Series) -> pl.Expr:
+    """Return the value JSON of the common values, null for the others (see below).
 
-    One pass types the common values (integers, ``true``/``false``, strings
-    that need no escaping); the few others (floats, odd spellings, numbers
-    that do not parse, strings to escape) are encoded on their own rows and
-    put back in place. Row order is kept.
+    Only the branches of the kinds present are built: a block of one kind
+    (one XES attribute across events) costs one expression, not four.
     """
     kind, value = pl.col("kind"), pl.col("value")
-    as_int = value.cast(pl.Int64, strict=False)
-    textual = ~kind.is_in(["int", "float", "boolean"])
-    quick = (
-        pl.when(kind == "int")
-        .then(as_int.cast(pl.String))
-        .when(kind == "boolean")
-        .then(pl.when(value.is_in(["true", "false"])).then(value))
-        .when(textual & ~value.str.contains(r'["\\\x00-\x1f]'))
-        .then(pl.concat_str([pl.lit('"'), value, pl.lit('"')]))
-    )
-    out = long.with_columns(quick.alias("vj"))
-    rest = out.select(pl.col("vj").is_null().arg_true()).to_series()
-    if rest.is_empty():
-        return out
     as_float = value.cast(pl.Float64, strict=False)
+    typed = {
+        "int": value.cast(pl.Int64, strict=False).cast(pl.String),
+        "float": pl.when(as_float.is_finite()).then(as_float.cast(pl.String)),
+        "boolean": pl.when(value.is_in(["true", "false"])).then(value),
+    }
+    text = pl.when(~value.str.contains(r'["\\\x00-\x1f]')).then(
+        pl.concat_str([pl.lit('"'), value, pl.lit('"')])
+    )
+    present = kinds.unique().to_list()
+    if len(present) == 1:
+        return typed.get(present[0], text)
+    branches = [(kind == name, expr) for name, expr in typed.items() if name in present]
+    if not branches:
+        return text
+    (condition, expr), *others = branches
+    chain: Then | ChainedThen = pl.when(condition).then(expr)
+    for condition, expr in others:
+        chain = chain.when(condition).then(expr)
+    return chain.otherwise(text)
+
+
+def values_as_json(long: pl.DataFrame) -> pl.Series:
+    """Return each value of a long frame as JSON text, typed by its kind (``vj``).
+
+    ``long`` has ``kind`` (``int``, ``float``, ``boolean`` or anything else
+    for text) and ``value`` (text, not null). One pass types the common values
+    (integers, finite floats, ``true``/``false``, strings that need no
+    escaping); the few others (odd spellings, numbers that do not parse,
+    strings to escape) are encoded on their own rows and put back in place.
+    Row order is kept.
+    """
+    kind, value = pl.col("kind"), pl.col("value")
+    quick = long.select(_typed_branches(long.get_column("kind")).alias("vj"))
+    vj = quick.to_series()
+    rest = quick.select(pl.col("vj").is_null().arg_true()).to_series()
+    if rest.is_empty():
+        return vj
     lowered = value.str.to_lowercase()
     slow = (
-        out[rest]
+        long[rest]
         .select(
-            pl.when((kind == "float") & as_float.is_finite())
-            .then(as_float.cast(pl.String))
-            .when((kind == "boolean") & lowered.is_in(["true", "false"]))
+            pl.when((kind == "boolean") & lowered.is_in(["true", "false"]))
             .then(lowered)
             # Numbers that do not parse, and strings that need escaping.
             .otherwise(json_string_expr(value))
         )
         .to_series()
     )
-    return out.with_columns(out["vj"].scatter(rest, slow))
+    return vj.scatter(rest, slow)
 
 
 def _sorted_fragments(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
@@ -160,7 +182,7 @@ def _sorted_fragments(long: pl.DataFrame, *, index: str) -> pl.DataFrame:
         ).alias("slot")
     )
     # A stable sort keeps the file order of a key given twice: keep the last.
-    typed = _value_json(long).sort("slot", maintain_order=True)
+    typed = long.with_columns(values_as_json(long)).sort("slot", maintain_order=True)
     same_as_next = pl.col("slot") == pl.col("slot").shift(-1)
     if typed.select(same_as_next.any()).item():
         typed = typed.filter(~same_as_next.fill_null(value=False))

@@ -23,8 +23,14 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from adapters.io.batch import ImportedBatch, finish_batch
-from adapters.io.jsontext import attributes_from_long
 from adapters.io.timestamps import parse_timestamps, timestamp_problems
+from adapters.io.xes_attributes import (
+    EXTRACTED,
+    IDENTITY,
+    LIFECYCLE,
+    UUID_RE,
+    attributes_json,
+)
 from adapters.io.xes_lxml import (
     EVENT_ATTR_SCHEMA,
     EVENTS_SCHEMA,
@@ -40,102 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["read_xes", "read_xes_parts_lxml"]
 
-_SPECIAL = {
-    "concept:name": s.ACTIVITY,
-    "time:timestamp": s.TIMESTAMP,
-    "org:resource": s.ACTOR,
-    "org:group": s.ORGANIZATION,
-}
-_LIFECYCLE = "lifecycle:transition"
-_IDENTITY = "identity:id"
-_CASE = "case:"
-# Below this many events in a block, one encoding pass costs less than three.
-_SPLICE_FROM_EVENTS = 2048
-_UUID_RE = r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-_EXTRACTED = [*_SPECIAL, _LIFECYCLE, _IDENTITY]
-
-
-def _own_and_trace_rows(parts: XesParts) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return the events' own attributes and the traces' (keys as ``case:<key>``)."""
-    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
-    trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
-    own = event_attrs.filter(~pl.col("key").is_in(list(_SPECIAL)))
-    if own.select((pl.col("key") == _IDENTITY).any()).item():
-        # identity:id becomes the event id when it is a UUID; else an attribute.
-        own = own.filter(
-            (pl.col("key") != _IDENTITY) | ~pl.col("value").str.contains(_UUID_RE)
-        )
-    own = own.select("event_idx", "key", "kind", "value").filter(
-        pl.col("value").is_not_null()
-    )
-    trace = (
-        trace_attrs.filter(pl.col("key") != "concept:name")
-        .unique(subset=["trace_idx", "key"], keep="last", maintain_order=True)
-        .filter(pl.col("value").is_not_null())
-        .select(
-            "trace_idx",
-            pl.concat_str([pl.lit(_CASE), pl.col("key")]).alias("key"),
-            "kind",
-            "value",
-        )
-    )
-    return own, trace
-
-
-def _inner(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_prefix("{").str.strip_suffix("}")
-
-
-def _attributes_json(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
-    """Return ``(event_idx, attributes)``: own and inherited attributes as JSON.
-
-    Every inherited key starts with ``case:``, so in the sorted keys of an
-    event they form one run: the traces' part is encoded once per trace and
-    put between the event's keys before and after ``case:`` (unless an event
-    has a ``case:`` key of its own, or the block is small: then all go
-    through one encoding).
-    """
-    own, trace = _own_and_trace_rows(parts)
-    pairs = events.select("event_idx", "trace_idx")
-    if (
-        events.height < _SPLICE_FROM_EVENTS
-        or own.select(pl.col("key").str.starts_with(_CASE).any()).item()
-    ):
-        inherited = trace.join(pairs, on="trace_idx").select(
-            "event_idx", "key", "kind", "value"
-        )
-        return attributes_from_long(pl.concat([own, inherited]), index="event_idx")
-    before = own.filter(pl.col("key") < _CASE)
-    after = own.filter(pl.col("key") > _CASE)
-    frame = (
-        pairs.join(
-            attributes_from_long(before, index="event_idx"), on="event_idx", how="left"
-        )
-        .join(
-            attributes_from_long(trace, index="trace_idx").rename(
-                {s.ATTRIBUTES: "mid"}
-            ),
-            on="trace_idx",
-            how="left",
-        )
-        .join(
-            attributes_from_long(after, index="event_idx").rename({s.ATTRIBUTES: "hi"}),
-            on="event_idx",
-            how="left",
-        )
-    )
-    body = pl.concat_str(
-        [_inner(s.ATTRIBUTES), _inner("mid"), _inner("hi")],
-        separator=",",
-        ignore_nulls=True,
-    )
-    return frame.select(
-        "event_idx",
-        pl.when(body.str.len_bytes() > 0)
-        .then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
-        .alias(s.ATTRIBUTES),
-    )
-
 
 def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     """Return ``event_idx`` and the last value of each extracted key per event.
@@ -147,7 +57,7 @@ def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
     event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     index = events.get_column("event_idx")
     columns = [index]
-    for key in _EXTRACTED:
+    for key in EXTRACTED:
         rows = event_attrs.filter(pl.col("key") == key).select("event_idx", "value")
         later = pl.col("event_idx") == pl.col("event_idx").shift(-1)
         if rows.select(later.any()).item():
@@ -175,20 +85,20 @@ def _assemble(
     frame = (
         events.join(cases, on="trace_idx", how="left")
         .join(_special_columns(parts, events), on="event_idx", how="left")
-        .join(_attributes_json(parts, events), on="event_idx", how="left")
+        .join(attributes_json(parts, events), on="event_idx", how="left")
         .sort("event_idx")
     )
     activity = pl.col("concept:name")
     if lifecycle_classifier:
         activity = (
-            pl.when(pl.col(_LIFECYCLE).is_not_null())
-            .then(pl.concat_str([activity, pl.lit("+"), pl.col(_LIFECYCLE)]))
+            pl.when(pl.col(LIFECYCLE).is_not_null())
+            .then(pl.concat_str([activity, pl.lit("+"), pl.col(LIFECYCLE)]))
             .otherwise(activity)
         )
     flat = frame.select(
         "line",
-        pl.when(pl.col(_IDENTITY).str.contains(_UUID_RE))
-        .then(pl.col(_IDENTITY))
+        pl.when(pl.col(IDENTITY).str.contains(UUID_RE))
+        .then(pl.col(IDENTITY))
         .alias(s.EVENT_ID),
         s.PARTNERSHIP_ID,
         activity.alias("activity"),

@@ -262,10 +262,10 @@ def test_inherited_attributes_sit_in_key_order(
 ):
     import json
 
-    import adapters.io.xes
+    import adapters.io.xes_attributes
 
     # 0: the traces' part is spliced into every block; 10**9: never.
-    monkeypatch.setattr(adapters.io.xes, "_SPLICE_FROM_EVENTS", splice_from)
+    monkeypatch.setattr(adapters.io.xes_attributes, "_SPLICE_FROM_EVENTS", splice_from)
 
     extra = '<string key="case:own" value="o"/>' if own_case_key else ""
     trace = (
