@@ -44,8 +44,11 @@ if TYPE_CHECKING:
 __all__ = [
     "IMPORT_NAMESPACE",
     "ImportedBatch",
+    "content_ids",
+    "content_keys",
     "content_uuid_series",
     "finish_batch",
+    "first_occurrence_ids",
 ]
 
 # 16 ASCII bytes, so the uuid5 prefix can be joined to the names as text.
@@ -84,11 +87,12 @@ def content_uuid_series(names: pl.Series) -> pl.Series:
     return pl.Series(s.EVENT_ID, pl.from_arrow(array), dtype=pl.String)
 
 
-def _content_names(frame: pl.DataFrame) -> pl.Series:
-    """Return the uuid5 name of each event: what it is, and which occurrence.
+def content_keys(frame: pl.DataFrame) -> pl.Series:
+    """Return what each event of a raw frame is: its uuid5 name, less the occurrence.
 
-    Events equal in partnership, activity, timestamp, actor and organization
-    are told apart by their occurrence number in the source (file order).
+    Partnership, activity, timestamp, actor and organization (those the frame
+    has), joined; an importer that reads in blocks may take the keys (and
+    :func:`first_occurrence_ids`) block by block.
     """
     parts = [s.PARTNERSHIP_ID, s.ACTIVITY, s.TIMESTAMP, s.ACTOR, s.ORGANIZATION]
     fields = [
@@ -98,24 +102,54 @@ def _content_names(frame: pl.DataFrame) -> pl.Series:
         for p in parts
         if p in frame.columns
     ]
-    keyed = frame.select(pl.concat_str(fields, separator="\x1f").alias("key"))
-    repeated = keyed.select(pl.col("key").is_duplicated().arg_true()).to_series()
-    occurrence: pl.Expr | pl.Series = pl.lit("0")
-    if not repeated.is_empty():
-        # Only the repeated events are numbered (a window over them alone).
-        numbers = keyed[repeated].select(pl.int_range(pl.len()).over("key")).to_series()
-        occurrence = (
-            pl.repeat(0, keyed.height, dtype=numbers.dtype, eager=True)
-            .scatter(repeated, numbers)
-            .cast(pl.String)
-        )
-    return keyed.select(
-        pl.concat_str([pl.col("key"), occurrence], separator="\x1f")
+    return frame.select(
+        pl.concat_str(fields, separator="\x1f").alias("key")
     ).to_series()
 
 
-def _fill_event_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    generated = content_uuid_series(_content_names(frame))
+def first_occurrence_ids(keys: pl.Series) -> pl.Series:
+    """Return the id each event gets when no other event has its key."""
+    names = keys.to_frame("key").select(
+        pl.concat_str([pl.col("key"), pl.lit("0")], separator="\x1f")
+    )
+    return content_uuid_series(names.to_series())
+
+
+def content_ids(keys: pl.Series, *, provisional: pl.Series | None = None) -> pl.Series:
+    """Return the content-derived id of every event of a source, from its key.
+
+    Events with the same key (equal in partnership, activity, timestamp,
+    actor and organization) are told apart by their occurrence number in the
+    source (file order): the name is the key, a unit separator, the occurrence.
+
+    Parameters
+    ----------
+    keys
+        :func:`content_keys` of the whole source, in its order.
+    provisional
+        :func:`first_occurrence_ids` of ``keys`` when the importer has them:
+        then only the repeated events are hashed here.
+    """
+    ids = provisional if provisional is not None else first_occurrence_ids(keys)
+    keyed = keys.to_frame("key")
+    repeated = keyed.select(pl.col("key").is_duplicated().arg_true()).to_series()
+    if repeated.is_empty():
+        return ids.alias(s.EVENT_ID)
+    # Only the repeated events are numbered (a window over them alone).
+    names = keyed[repeated].select(
+        pl.concat_str(
+            [pl.col("key"), pl.int_range(pl.len()).over("key").cast(pl.String)],
+            separator="\x1f",
+        )
+    )
+    return ids.scatter(repeated, content_uuid_series(names.to_series())).alias(
+        s.EVENT_ID
+    )
+
+
+def _fill_event_ids(frame: pl.DataFrame, generated: pl.Series | None) -> pl.DataFrame:
+    if generated is None:
+        generated = content_ids(content_keys(frame))
     if s.EVENT_ID not in frame.columns:
         return frame.with_columns(generated)
     return frame.with_columns(
@@ -226,6 +260,7 @@ def finish_batch(
     mapping: Mapping[str, str] | None = None,
     original: pl.DataFrame | None = None,
     labels: Mapping[str, str] | None = None,
+    generated_ids: pl.Series | None = None,
 ) -> ImportedBatch:
     """Return the :class:`ImportedBatch` of a raw importer frame.
 
@@ -247,13 +282,16 @@ def finish_batch(
         Source values per row, kept for reject files (default: ``raw``).
     labels
         Event column -> the source's name for it (for messages).
+    generated_ids
+        :func:`content_ids` of ``raw``, when the importer computed them (block
+        by block); they fill the rows without an event id.
 
     Raises
     ------
     ValidationError
         A required column is missing, or a column cannot take its type.
     """
-    with_ids = _fill_event_ids(raw)
+    with_ids = _fill_event_ids(raw, generated_ids)
     mapped = apply_activity_mapping(with_ids, mapping or {})
     frame = normalize_input_frame(mapped, source=source)
     merged = _merge_problems(find_invalid_rows(frame), problems)

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from adapters.io.batch import ImportedBatch, finish_batch
+from adapters.io.batch import (
+    ImportedBatch,
+    content_ids,
+    content_keys,
+    finish_batch,
+    first_occurrence_ids,
+)
 from adapters.io.timestamps import parse_timestamps, timestamp_problems
 from adapters.io.xes_attributes import (
     EXTRACTED,
@@ -45,6 +51,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = ["read_xes", "read_xes_parts_lxml"]
+
+_KEY = "_key"
+_PROVISIONAL_ID = "_provisional_id"
 
 
 def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
@@ -82,11 +91,14 @@ def _assemble(
         .group_by("trace_idx")
         .agg(pl.col("value").last().alias(s.PARTNERSHIP_ID))
     )
-    frame = (
-        events.join(cases, on="trace_idx", how="left")
-        .join(_special_columns(parts, events), on="event_idx", how="left")
-        .join(attributes_json(parts, events), on="event_idx", how="left")
-        .sort("event_idx")
+    # The special columns and the attributes come one row per event, in order.
+    frame = events.join(
+        cases, on="trace_idx", how="left", maintain_order="left"
+    ).hstack(
+        [
+            *_special_columns(parts, events).drop("event_idx"),
+            attributes_json(parts, events).get_column(s.ATTRIBUTES),
+        ]
     )
     activity = pl.col("concept:name")
     if lifecycle_classifier:
@@ -107,7 +119,21 @@ def _assemble(
         pl.col("org:group").alias("organization_text"),
         s.ATTRIBUTES,
     )
-    return flat.hstack(parse_timestamps(flat["timestamp_text"], timezone=timezone))
+    flat = flat.hstack(parse_timestamps(flat["timestamp_text"], timezone=timezone))
+    # The content ids of the block's events, as if none repeats in the file
+    # (read_xes re-hashes the few that do): hashed here, beside the scan.
+    keys = content_keys(
+        flat.select(
+            s.PARTNERSHIP_ID,
+            pl.col("activity").alias(s.ACTIVITY),
+            s.TIMESTAMP,
+            pl.col("actor").alias(s.ACTOR),
+            pl.col("organization_text").alias(s.ORGANIZATION),
+        )
+    )
+    return flat.with_columns(
+        keys.alias(_KEY), first_occurrence_ids(keys).alias(_PROVISIONAL_ID)
+    )
 
 
 def _assemble_streamed(
@@ -242,6 +268,7 @@ def read_xes(
         }
     )
     problems = timestamp_problems(times)
+    generated = content_ids(flat[_KEY], provisional=flat[_PROVISIONAL_ID])
     return finish_batch(
         raw,
         source=str(path),
@@ -256,4 +283,5 @@ def read_xes(
             "actor",
             pl.col("organization_text").alias("organization"),
         ),
+        generated_ids=generated,
     )

@@ -246,12 +246,17 @@ def attributes_json(
     Returns
     -------
     polars.DataFrame
-        One row per event with attributes; events without any may be left out
-        or have a null ``attributes``.
+        One row per event, in the order of ``events``; ``attributes`` is null
+        for an event without any.
     """
     own, trace = _own_and_trace_rows(parts)
     if allow_uniform:
         uniform = _uniform_attributes(own, trace, events)
         if uniform is not None:
             return uniform
-    return _spliced_attributes(own, trace, events)
+    return events.select("event_idx").join(
+        _spliced_attributes(own, trace, events),
+        on="event_idx",
+        how="left",
+        maintain_order="left",
+    )
