@@ -20,6 +20,8 @@ Examples
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine import schema as s
 from engine.errors import ValidationError
@@ -42,6 +44,7 @@ _LOCAL_FORMATS = (
     "%Y-%m-%d",
 )
 _UTC_US = pl.Datetime("us", "UTC")
+_STRICT_ISO = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d:\d\d$"
 
 
 def _offset_seconds_expr(offset: pl.Expr) -> pl.Expr:
@@ -69,17 +72,37 @@ def _localize(naive: pl.Series, zone: str) -> tuple[pl.Series, pl.Series]:
     return utc.cast(_UTC_US), offset
 
 
+def _iso_instants(text: pl.Series) -> pl.Series:
+    """Return the UTC instant of each ISO 8601 text with an offset (null if not one).
+
+    A column whose every value has the strict layout (``2010-12-30T14:32:00``,
+    up to 6 fraction digits, ``+01:00``) goes through Arrow's ISO 8601 cast,
+    20x faster than a strptime format and equal to it on that layout; any
+    other column goes through the format, so a value reads the same whatever
+    its neighbours (Arrow alone would accept more, e.g. ``T14+01:00``).
+    """
+    if text.str.contains(_STRICT_ISO).all():
+        try:
+            cast = pc.cast(text.to_arrow(), pa.timestamp("us", "UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # e.g. 30 February: the format finds the row
+        else:
+            return pl.Series(text.name, pl.from_arrow(cast), dtype=_UTC_US)
+    return text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us"
+    ).dt.convert_time_zone("UTC")
+
+
 def _parse_iso_offset(text: pl.Series) -> pl.DataFrame | None:
     """Return the parse of ``text`` when all of it is ISO 8601 with ``+HH:MM``.
 
     The common case of XES and exported logs, in two vectorized passes.
     """
     tail = text.str.slice(-6)
-    frame = pl.DataFrame({"text": text, "tail": tail}).select(
-        pl.col("text")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us")
-        .dt.convert_time_zone("UTC")
-        .alias(s.TIMESTAMP),
+    frame = pl.DataFrame(
+        {"text": text, "tail": tail, s.TIMESTAMP: _iso_instants(text)}
+    ).select(
+        s.TIMESTAMP,
         pl.when(pl.col("tail").str.contains(r"^[+-]\d\d:\d\d$"))
         .then(_offset_seconds_expr(pl.col("tail")))
         .cast(pl.Int32)

@@ -36,6 +36,7 @@ from adapters.io.xes_attributes import (
     LIFECYCLE,
     UUID_RE,
     attributes_json,
+    uniform_columns,
 )
 from adapters.io.xes_lxml import (
     EVENT_ATTR_SCHEMA,
@@ -56,28 +57,42 @@ _KEY = "_key"
 _PROVISIONAL_ID = "_provisional_id"
 
 
-def _special_columns(parts: XesParts, events: pl.DataFrame) -> pl.DataFrame:
-    """Return ``event_idx`` and the last value of each extracted key per event.
+def _special_columns(
+    event_attrs: pl.DataFrame,
+    events: pl.DataFrame,
+    columns: dict[str, pl.DataFrame] | None,
+) -> list[pl.Series]:
+    """Return the last value of each extracted key per event, in event order.
 
-    Events and their attributes come in file order (ascending ``event_idx``),
-    so each key's values land in place by position (a scatter), the last of
-    a repeated key winning; no join or group-by.
+    A uniform block (``columns``, see :func:`uniform_columns`) has them as
+    columns already. Otherwise events and their attributes come in file order
+    (ascending ``event_idx``), so each key's values land in place by position
+    (a scatter), the last of a repeated key winning; no join or group-by.
     """
-    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     index = events.get_column("event_idx")
-    columns = [index]
+    out = []
     for key in EXTRACTED:
+        if columns is not None:
+            found = columns.get(key)
+            out.append(
+                found.get_column("value").alias(key)
+                if found is not None
+                else pl.repeat(None, index.len(), dtype=pl.String, eager=True).alias(
+                    key
+                )
+            )
+            continue
         rows = event_attrs.filter(pl.col("key") == key).select("event_idx", "value")
         later = pl.col("event_idx") == pl.col("event_idx").shift(-1)
         if rows.select(later.any()).item():
             rows = rows.filter(~later.fill_null(value=False))
         if rows.height == index.len():  # every event has the key, once
-            columns.append(rows.get_column("value").alias(key))
+            out.append(rows.get_column("value").alias(key))
             continue
         column = pl.repeat(None, index.len(), dtype=pl.String, eager=True).alias(key)
         at = index.search_sorted(rows["event_idx"])
-        columns.append(column.scatter(at, rows["value"]))
-    return pl.DataFrame(columns)
+        out.append(column.scatter(at, rows["value"]))
+    return out
 
 
 def _assemble(
@@ -91,13 +106,16 @@ def _assemble(
         .group_by("trace_idx")
         .agg(pl.col("value").last().alias(s.PARTNERSHIP_ID))
     )
+    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
+    columns = uniform_columns(event_attrs, events)
+    attributes = attributes_json(parts, events, event_attrs, columns=columns)
     # The special columns and the attributes come one row per event, in order.
     frame = events.join(
         cases, on="trace_idx", how="left", maintain_order="left"
     ).hstack(
         [
-            *_special_columns(parts, events).drop("event_idx"),
-            attributes_json(parts, events).get_column(s.ATTRIBUTES),
+            *_special_columns(event_attrs, events, columns),
+            attributes.get_column(s.ATTRIBUTES),
         ]
     )
     activity = pl.col("concept:name")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from adapters.io.jsontext import attributes_from_long, json_string_expr, values_as_json
-from adapters.io.xes_lxml import EVENT_ATTR_SCHEMA, TRACE_ATTR_SCHEMA
+from adapters.io.xes_lxml import TRACE_ATTR_SCHEMA
 from engine import schema as s
 
 if TYPE_CHECKING:
@@ -53,23 +53,10 @@ _CASE: Final = "case:"
 _SPLICE_FROM_EVENTS: Final = 2048
 
 
-def _own_and_trace_rows(parts: XesParts) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return the events' own attributes and the traces' (keys as ``case:<key>``).
-
-    Both keep file order: ascending event (trace) index, then attribute order.
-    """
-    event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
+def _trace_rows(parts: XesParts) -> pl.DataFrame:
+    """Return the traces' attributes (keys as ``case:<key>``), in file order."""
     trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
-    own = event_attrs.filter(~pl.col("key").is_in(list(SPECIAL)))
-    if own.select((pl.col("key") == IDENTITY).any()).item():
-        # identity:id becomes the event id when it is a UUID; else an attribute.
-        own = own.filter(
-            (pl.col("key") != IDENTITY) | ~pl.col("value").str.contains(UUID_RE)
-        )
-    own = own.select("event_idx", "key", "kind", "value").filter(
-        pl.col("value").is_not_null()
-    )
-    trace = (
+    return (
         trace_attrs.filter(pl.col("key") != "concept:name")
         .unique(subset=["trace_idx", "key"], keep="last", maintain_order=True)
         .filter(pl.col("value").is_not_null())
@@ -80,7 +67,19 @@ def _own_and_trace_rows(parts: XesParts) -> tuple[pl.DataFrame, pl.DataFrame]:
             "value",
         )
     )
-    return own, trace
+
+
+def _own_rows(event_attrs: pl.DataFrame) -> pl.DataFrame:
+    """Return the events' own attributes (all but the special keys), in file order."""
+    own = event_attrs.filter(~pl.col("key").is_in(list(SPECIAL)))
+    if own.select((pl.col("key") == IDENTITY).any()).item():
+        # identity:id becomes the event id when it is a UUID; else an attribute.
+        own = own.filter(
+            (pl.col("key") != IDENTITY) | ~pl.col("value").str.contains(UUID_RE)
+        )
+    return own.select("event_idx", "key", "kind", "value").filter(
+        pl.col("value").is_not_null()
+    )
 
 
 def _repeated_keys(
@@ -111,8 +110,8 @@ def _repeated_keys(
     return keys if uniform else None
 
 
-def _json_columns(long: pl.DataFrame, width: int) -> list[pl.Series]:
-    """Return the value JSON of each of the ``width`` keys a uniform ``long`` repeats."""
+def _split(long: pl.DataFrame, width: int) -> list[pl.DataFrame]:
+    """Return ``(kind, value)`` of each of the ``width`` keys a uniform ``long`` repeats."""
     wide = long.select(
         expr
         for j in range(width)
@@ -122,44 +121,61 @@ def _json_columns(long: pl.DataFrame, width: int) -> list[pl.Series]:
         )
     )
     return [
-        values_as_json(
-            wide.select(
-                pl.col(f"kind{j}").alias("kind"), pl.col(f"value{j}").alias("value")
-            )
+        wide.select(
+            pl.col(f"kind{j}").alias("kind"), pl.col(f"value{j}").alias("value")
         )
         for j in range(width)
     ]
 
 
+def uniform_columns(
+    event_attrs: pl.DataFrame, events: pl.DataFrame
+) -> dict[str, pl.DataFrame] | None:
+    """Return each key's ``(kind, value)`` per event when a block is uniform, else None.
+
+    Uniform here: every event has the same keys in the same order, once each,
+    none null, and no ``identity:id`` (whose use depends on its value).
+    """
+    keys = _repeated_keys(event_attrs, "event_idx", events.get_column("event_idx"))
+    if (
+        keys is None
+        or keys.is_empty()
+        or (keys == IDENTITY).any()
+        or event_attrs.get_column("value").null_count()
+    ):
+        return None
+    return dict(zip(keys.to_list(), _split(event_attrs, keys.len()), strict=True))
+
+
 def _uniform_attributes(
-    own: pl.DataFrame, trace: pl.DataFrame, events: pl.DataFrame
+    own: dict[str, pl.DataFrame], trace: pl.DataFrame, events: pl.DataFrame
 ) -> pl.DataFrame | None:
-    """Return ``(event_idx, attributes)`` of every event, or None if not uniform."""
-    own_keys = _repeated_keys(own, "event_idx", events.get_column("event_idx"))
+    """Return ``(event_idx, attributes)`` of every event, or None if not uniform.
+
+    ``own`` holds each own key's ``(kind, value)`` per event.
+    """
     traces = trace.get_column("trace_idx").unique(maintain_order=True)
     trace_keys = _repeated_keys(trace, "trace_idx", traces)
-    if own_keys is None or (trace_keys is None and not trace.is_empty()):
+    if trace_keys is None and not trace.is_empty():
         return None
     trace_keys = (
         trace_keys if trace_keys is not None else pl.Series([], dtype=pl.String)
     )
-    if own_keys.is_empty() and trace_keys.is_empty():
+    if not own and trace_keys.is_empty():
         return None
-    if own_keys.str.starts_with(_CASE).any() or not traces.is_sorted():
+    if any(key.startswith(_CASE) for key in own) or not traces.is_sorted():
         return None
-    columns = dict(
-        zip(own_keys.to_list(), _json_columns(own, own_keys.len()), strict=True)
-    )
+    columns = {key: values_as_json(frame) for key, frame in own.items()}
     if not trace_keys.is_empty():
         # The row of each event's trace among the traces with attributes.
         at = traces.search_sorted(events.get_column("trace_idx"))
         found = traces.gather(at.clip(0, traces.len() - 1))
         if not (found == events.get_column("trace_idx")).all():
             return None  # an event's trace has none of the keys
-        for key, values in zip(
-            trace_keys.to_list(), _json_columns(trace, trace_keys.len()), strict=True
+        for key, frame in zip(
+            trace_keys.to_list(), _split(trace, trace_keys.len()), strict=True
         ):
-            columns[key] = values.gather(at)
+            columns[key] = values_as_json(frame).gather(at)
     keys = pl.Series(list(columns), dtype=pl.String).sort()
     encoded = keys.to_frame("key").select(json_string_expr(pl.col("key"))).to_series()
     pieces: list[pl.Expr] = []
@@ -229,7 +245,11 @@ def _spliced_attributes(
 
 
 def attributes_json(
-    parts: XesParts, events: pl.DataFrame, *, allow_uniform: bool = True
+    parts: XesParts,
+    events: pl.DataFrame,
+    event_attrs: pl.DataFrame,
+    *,
+    columns: dict[str, pl.DataFrame] | None,
 ) -> pl.DataFrame:
     """Return ``(event_idx, attributes)``: own and inherited attributes as JSON.
 
@@ -239,9 +259,11 @@ def attributes_json(
         One block of the log in long form.
     events
         The block's events: ``event_idx`` (ascending) and ``trace_idx``.
-    allow_uniform
-        Try the uniform-layout path first (the result is the same either way;
-        False is for comparing the two).
+    event_attrs
+        The block's event attributes, in file order.
+    columns
+        :func:`uniform_columns` of the block: the uniform path is tried when
+        given (the text is the same either way; None is for any layout).
 
     Returns
     -------
@@ -249,13 +271,14 @@ def attributes_json(
         One row per event, in the order of ``events``; ``attributes`` is null
         for an event without any.
     """
-    own, trace = _own_and_trace_rows(parts)
-    if allow_uniform:
+    trace = _trace_rows(parts)
+    if columns is not None:
+        own = {k: v for k, v in columns.items() if k not in SPECIAL}
         uniform = _uniform_attributes(own, trace, events)
         if uniform is not None:
             return uniform
     return events.select("event_idx").join(
-        _spliced_attributes(own, trace, events),
+        _spliced_attributes(_own_rows(event_attrs), trace, events),
         on="event_idx",
         how="left",
         maintain_order="left",

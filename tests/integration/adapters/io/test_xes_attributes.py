@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 
 import pytest
 
@@ -17,25 +16,29 @@ from tests.conftest import LOGS
 
 @pytest.fixture
 def uniform_blocks(monkeypatch):
-    """Count the blocks the uniform path reads."""
+    """Record, block by block, whether the uniform path read it."""
     hits = []
-    original = xa._uniform_attributes
+    columns, attributes = adapters.io.xes.uniform_columns, xa._uniform_attributes
 
-    def spy(*args):
-        result = original(*args)
-        hits.append(result is not None)
+    def columns_spy(*args):
+        result = columns(*args)
+        if result is None:
+            hits.append(False)  # the block's events are not uniform
         return result
 
-    monkeypatch.setattr(xa, "_uniform_attributes", spy)
+    def attributes_spy(*args):
+        result = attributes(*args)
+        hits.append(result is not None)  # False: its traces are not
+        return result
+
+    monkeypatch.setattr(adapters.io.xes, "uniform_columns", columns_spy)
+    monkeypatch.setattr(xa, "_uniform_attributes", attributes_spy)
     return hits
 
 
 def _general_only(monkeypatch):
-    monkeypatch.setattr(
-        adapters.io.xes,
-        "attributes_json",
-        partial(xa.attributes_json, allow_uniform=False),
-    )
+    # As if no block had the uniform layout.
+    monkeypatch.setattr(adapters.io.xes, "uniform_columns", lambda *_: None)
 
 
 def _write(path, traces: list[str]) -> None:
