@@ -44,7 +44,14 @@ from adapters.io.xes_lxml import (
     TRACE_ATTR_SCHEMA,
     read_xes_parts_lxml,
 )
-from adapters.io.xes_stream import DEFAULT_BLOCK_BYTES, iter_xes_parts
+from adapters.io.xes_stream import (
+    DEFAULT_BLOCK_BYTES,
+    Block,
+    ScannedBlock,
+    check_blocks,
+    iter_blocks,
+    scan_block,
+)
 from adapters.io.xes_text import UnusualLayout, XesParts
 from engine import schema as s
 
@@ -154,6 +161,23 @@ def _assemble(
     )
 
 
+def _read_block(
+    block: Block,
+    *,
+    source: str,
+    use_bytes: bool,
+    lifecycle_classifier: bool,
+    timezone: str | None,
+) -> tuple[ScannedBlock, pl.DataFrame | None]:
+    """Return one block scanned, and its flat events (None when it has none)."""
+    scanned = scan_block(block, source=source, use_bytes=use_bytes)
+    if not any(frame.height for frame in scanned.parts.events):
+        return scanned, None
+    return scanned, _assemble(
+        scanned.parts, lifecycle_classifier=lifecycle_classifier, timezone=timezone
+    )
+
+
 def _assemble_streamed(
     path: Path,
     *,
@@ -163,39 +187,50 @@ def _assemble_streamed(
     use_bytes: bool,
     block_bytes: int,
 ) -> pl.DataFrame:
-    """Return the flat events of the file, scanning one block while assembling another.
+    """Return the flat events of the file, two blocks read at a time.
 
-    A helper thread assembles block i (polars, which releases the GIL)
-    while this thread scans block i + 1; at most two scanned blocks wait,
-    so memory stays bounded by the block size.
+    Each block holds whole traces, so two worker threads each scan (numpy)
+    and assemble (polars; both release the GIL) a block of their own while
+    this thread reads the next; results are taken in file order, and at most
+    three blocks are in flight, so memory stays bounded by the block size.
 
     Raises
     ------
     UnusualLayout
         From the scanner: the file needs the lxml parser.
     """
-    assemble = partial(
-        _assemble, lifecycle_classifier=lifecycle_classifier, timezone=timezone
+    read = partial(
+        _read_block,
+        source=str(path),
+        use_bytes=use_bytes,
+        lifecycle_classifier=lifecycle_classifier,
+        timezone=timezone,
     )
-    blocks = iter_xes_parts(
-        path, block_bytes=block_bytes, on_progress=on_progress, use_bytes=use_bytes
-    )
-    pending: deque[Future[pl.DataFrame]] = deque()
-    flats, last = [], None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-assemble") as pool:
+    pending: deque[Future[tuple[ScannedBlock, pl.DataFrame | None]]] = deque()
+    done: list[tuple[ScannedBlock, pl.DataFrame | None]] = []
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xes-read") as pool:
         try:
-            for parts in blocks:
-                last = parts
-                if any(frame.height for frame in parts.events):
-                    pending.append(pool.submit(assemble, parts))
-                while len(pending) > 1:
-                    flats.append(pending.popleft().result())
-            flats.extend(future.result() for future in pending)
+            for block in iter_blocks(
+                path, block_bytes=block_bytes, on_progress=on_progress
+            ):
+                pending.append(pool.submit(read, block))
+                while len(pending) > 2:
+                    done.append(pending.popleft().result())
+            while pending:
+                done.append(pending.popleft().result())
         finally:
             for future in pending:
                 future.cancel()
-    if not flats and last is not None:  # a log without events
-        flats.append(assemble(last))
+    check_blocks(done[0][0], done[-1][0], source=str(path))
+    flats = [flat for _, flat in done if flat is not None]
+    if not flats:  # a log without events
+        flats.append(
+            _assemble(
+                done[-1][0].parts,
+                lifecycle_classifier=lifecycle_classifier,
+                timezone=timezone,
+            )
+        )
     return pl.concat(flats)
 
 

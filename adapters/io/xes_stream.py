@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, cast
 
 from adapters.io.xes_bytes import scan_block_bytes
@@ -29,7 +30,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "iter_xes_parts", "open_xes_binary"]
+__all__ = [
+    "DEFAULT_BLOCK_BYTES",
+    "Block",
+    "ScannedBlock",
+    "check_blocks",
+    "iter_blocks",
+    "open_xes_binary",
+    "scan_block",
+]
 
 DEFAULT_BLOCK_BYTES = 8 << 20
 
@@ -46,8 +55,8 @@ def open_xes_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
 
 def _read_blocks(
     path: Path, block_bytes: int, on_progress: Callable[[int], None] | None
-) -> Iterator[tuple[bytes, int, bool]]:
-    """Yield ``(block, its newline count, last)``.
+) -> Iterator[tuple[bytes, int]]:
+    """Yield ``(block, its newline count)``.
 
     The next block is read (and decompressed: zlib releases the GIL) by a
     helper thread while the caller works on the current one; at most one
@@ -90,9 +99,9 @@ def _read_blocks(
                 block, buffer = buffer[:cut], buffer[cut:]
                 newlines = block.count(b"\n")
                 lines_done += newlines
-                yield block, newlines, False
+                yield block, newlines
             data = following if following is not None else take(pending)
-        yield buffer, buffer.count(b"\n"), True
+        yield buffer, buffer.count(b"\n")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         stream.close()
@@ -138,48 +147,89 @@ def _scan_block(
     state.log_closed = state.log_closed or scan.closes_log
 
 
-def iter_xes_parts(
+@dataclass(frozen=True)
+class Block:
+    """A block of whole traces as read: its bytes, where it starts, its place."""
+
+    data: bytes
+    first_line: int
+    index: int
+
+
+@dataclass(frozen=True)
+class ScannedBlock:
+    """The long form of one block, its indexes counted from the block's start."""
+
+    parts: XesParts
+    has_root: bool
+    closes_log: bool
+
+
+def iter_blocks(
     path: Path,
     *,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_progress: Callable[[int], None] | None = None,
-    use_bytes: bool = True,
-) -> Iterator[XesParts]:
-    """Yield the long form of the XES file at ``path``, one block at a time.
+) -> Iterator[Block]:
+    """Yield the XES file at ``path`` in blocks of whole traces, each numbered.
 
     Blocks end after a ``</trace>``, so each holds whole traces and can be
-    assembled on its own: memory stays bounded by the block size plus the
-    assembled events. Each block is read by the numpy scanner of
-    :mod:`adapters.io.xes_bytes` when it has the canonical layout (and
-    ``use_bytes``), else by the polars line/tag path of this module.
+    scanned and assembled on its own (:func:`scan_block`), in any order.
+    """
+    first_line = 1
+    for index, (data, newlines) in enumerate(
+        _read_blocks(path, block_bytes, on_progress)
+    ):
+        yield Block(data=data, first_line=first_line, index=index)
+        first_line += newlines
+
+
+def scan_block(block: Block, *, source: str, use_bytes: bool = True) -> ScannedBlock:
+    """Return the long form of one block, its event and trace indexes from 0.
+
+    The block is read by the numpy scanner of :mod:`adapters.io.xes_bytes` when
+    it has the canonical layout (and ``use_bytes``), else by the polars
+    line/tag path of :mod:`adapters.io.xes_text`. The first block holds the
+    root element, which is checked there.
 
     Raises
     ------
     UnusualLayout
-        The file needs the general parser (also when it is malformed, so that
-        the general parser can name the line); may come after some blocks.
+        The block needs the general parser (also when it is malformed, so that
+        the general parser can name the line).
     ValidationError
-        The file is not XES (wrong root), not UTF-8, or a corrupt gzip stream.
+        The file is not XES (wrong root) or not UTF-8.
     """
-    state = ScanState()
-    first_line = 1
-    for block, newlines, last in _read_blocks(path, block_bytes, on_progress):
-        parts = XesParts()
-        _scan_block(
-            block,
-            first_line,
-            state=state,
-            parts=parts,
-            source=str(path),
-            use_bytes=use_bytes,
-        )
-        if not last:
-            state.log_closed = False
-        first_line += newlines
-        yield parts
-    if not state.root_checked:
+    state = ScanState(root_checked=block.index > 0)
+    parts = XesParts()
+    _scan_block(
+        block.data,
+        block.first_line,
+        state=state,
+        parts=parts,
+        source=source,
+        use_bytes=use_bytes,
+    )
+    return ScannedBlock(
+        parts=parts,
+        has_root=block.index == 0 and state.root_checked,
+        closes_log=state.log_closed,
+    )
+
+
+def check_blocks(first: ScannedBlock, last: ScannedBlock, *, source: str) -> None:
+    """Raise unless the file's first block opens the log and its last closes it.
+
+    Raises
+    ------
+    ValidationError
+        No ``<log>`` element: not an XES file.
+    UnusualLayout
+        No closing ``</log>``: the general parser names where the file ends.
+    """
+    if not first.has_root:
         msg = "not an XES file: no <log> element"
-        raise ValidationError(msg, source=str(path), line=1, field="log")
-    if not state.log_closed:
+        raise ValidationError(msg, source=source, line=1, field="log")
+    if not last.closes_log:
         msg = "no closing </log>"
         raise UnusualLayout(msg)

@@ -331,3 +331,21 @@ def test_timestamps_parse_alike_in_any_block(tmp_path):
     assert whole.problems["row"].to_list() == [207]  # 30 February
     assert whole.frame[s.TZ_OFFSET].to_list()[57] == -12600
     assert whole.frame[s.TZ_OFFSET].to_list()[157] == 7200  # naive, in Helsinki
+
+
+@pytest.mark.parametrize("block_bytes", [1_500, 1 << 20])
+def test_a_bad_byte_in_a_later_block_names_its_line(tmp_path, block_bytes):
+    # Blocks are scanned two at a time: line numbers still count from the file.
+    traces = [
+        f'    <string key="concept:name" value="c{i}"/>\n' + _event("A")
+        for i in range(60)
+    ]
+    path = tmp_path / "bad_byte.xes"
+    _write_log(path, traces)
+    lines = path.read_bytes().split(b"\n")
+    target = next(i for i, line in enumerate(lines) if b'value="c50"' in line)
+    lines[target] = lines[target].replace(b"c50", b"c\xff50")
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ValidationError, match="UTF-8") as info:
+        read_xes(path, block_bytes=block_bytes)
+    assert info.value.line == target + 1
