@@ -4,7 +4,8 @@ Generates the log once (``benchmarks/data.py``, cached as Parquet), then measure
 in a fresh process, so that generation does not count: reading the Parquet
 file, then :func:`engine.indicators.compute_indicators` with rolling 90d/30d
 windows (and, with ``--drift``, the drift detectors). Prints seconds and the
-process's peak resident memory (``ru_maxrss``), with the targets (30 s, 8 GiB).
+process's own peak resident memory (:func:`benchmarks.memory.peak_rss_bytes`),
+with the targets (30 s, 8 GiB).
 
 Run: ``.venv/bin/python -m benchmarks.indicators_scale --partnerships 100000``
 (``--source synthetic --events 10000000`` for the uniform generator; ``--order
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -27,6 +27,7 @@ import polars as pl
 
 from adapters.simulation import simulate_partnerships
 from benchmarks.data import generate_input_frame
+from benchmarks.memory import peak_rss_bytes
 from engine.alerts import AlertRules
 from engine.alignment import IndicatorConfig
 from engine.drift import detect_drift
@@ -75,7 +76,7 @@ def measure(path: Path, *, drift: bool, partitions: int | None) -> int:
     if drift:
         alerts = detect_drift(indicators, frame=frame, windows=spec, rules=AlertRules())
     t3 = time.perf_counter()
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak_gib = peak_rss_bytes() / 2**30
     partnerships = frame["case:concept:name"].n_unique()
     print(
         f"events {frame.height:,}, partnerships {partnerships:,}, "

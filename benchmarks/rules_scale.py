@@ -5,8 +5,9 @@ Parquet with the ground truth and cached), then measures in a fresh process,
 so that generation does not count: reading the Parquet file, then
 :func:`engine.rules.detect_deviations` with the default thresholds, best of
 ``--repeat`` runs, with the time of each rule alone (``--per-rule``). Prints
-seconds (wall and CPU: the machine is shared), the process's peak resident memory (``ru_maxrss``), and the lowest
-precision and recall against the simulator's truth (target 20 s).
+seconds (wall and CPU: the machine is shared), the process's own peak resident
+memory (:func:`benchmarks.memory.peak_rss_bytes`), and the lowest precision and
+recall against the simulator's truth (target 20 s).
 
 Run: ``.venv/bin/python -m benchmarks.rules_scale --events 10000000``
 (``--order time`` reads the events sorted by timestamp, as a store read
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.simulation import iter_simulation, write_simulation
+from benchmarks.memory import peak_rss_bytes
 from engine import schema as s
 from engine.rules import RULES, RuleThresholds, detect_deviations
 from engine.rules.scoring import score_deviations
@@ -62,7 +63,7 @@ def measure(
         best = min(best, time.perf_counter() - start)
         cpu = min(cpu, time.process_time() - start_cpu)
     assert found is not None
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak_gib = peak_rss_bytes() / 2**30
     print(
         f"events {events.height:,}, partnerships "
         f"{events[s.PARTNERSHIP_ID].n_unique():,}, order {order}, "

@@ -10,7 +10,7 @@ events (BPI-2012-like: 8 attributes per event, ~20 events per trace), prints
 events/s of both readers (best of ``--repeat`` rounds, ``--big-repeat`` for the
 synthetic log; each round runs both readers back to back), the ratio, and the
 peak RSS of a separate process that streams the synthetic file
-(resource.getrusage).
+(VmHWM, :func:`benchmarks.memory.peak_rss_bytes`).
 """
 
 from __future__ import annotations
@@ -149,12 +149,14 @@ def time_pair(path: Path, repeat: int, *, pm4py: bool) -> tuple[float, int, floa
 def peak_rss_mb(path: Path, block_bytes: int = 8 << 20) -> float:
     """Return the peak RSS (MB) of a fresh process that imports ``path``."""
     code = (
-        "import resource, sys; from adapters.io.xes import read_xes; "
+        "import sys; from adapters.io.xes import read_xes; "
+        "from benchmarks.memory import peak_rss_bytes; "
         "b = read_xes(sys.argv[1], block_bytes=int(sys.argv[2])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "print(peak_rss_bytes() / 2**20)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(path), str(block_bytes)],
+        cwd=Path(__file__).resolve().parents[1],
         check=True,
         capture_output=True,
         text=True,
