@@ -145,11 +145,10 @@ def values_as_json(long: pl.DataFrame) -> pl.Series:
     Row order is kept.
     """
     kind, value = pl.col("kind"), pl.col("value")
-    quick = long.select(_typed_branches(long.get_column("kind")).alias("vj"))
-    vj = quick.to_series()
-    rest = quick.select(pl.col("vj").is_null().arg_true()).to_series()
-    if rest.is_empty():
+    vj = long.select(_typed_branches(long.get_column("kind")).alias("vj")).to_series()
+    if not vj.null_count():
         return vj
+    rest = vj.is_null().arg_true()
     lowered = value.str.to_lowercase()
     slow = (
         long[rest]

@@ -72,25 +72,22 @@ def _localize(naive: pl.Series, zone: str) -> tuple[pl.Series, pl.Series]:
     return utc.cast(_UTC_US), offset
 
 
-def _iso_instants(text: pl.Series) -> pl.Series:
-    """Return the UTC instant of each ISO 8601 text with an offset (null if not one).
+def _strict_instants(text: pl.Series) -> pl.Series | None:
+    """Return the UTC instants of a column in the strict ISO layout, else None.
 
-    A column whose every value has the strict layout (``2010-12-30T14:32:00``,
-    up to 6 fraction digits, ``+01:00``) goes through Arrow's ISO 8601 cast,
-    20x faster than a strptime format and equal to it on that layout; any
-    other column goes through the format, so a value reads the same whatever
+    Strict: every value is ``2010-12-30T14:32:00`` with up to 6 fraction
+    digits and a ``+01:00`` offset. Such a column goes through Arrow's ISO 8601
+    cast, 20x faster than a strptime format and equal to it on that layout;
+    any other column is left to the format, so a value reads the same whatever
     its neighbours (Arrow alone would accept more, e.g. ``T14+01:00``).
     """
-    if text.str.contains(_STRICT_ISO).all():
-        try:
-            cast = pc.cast(text.to_arrow(), pa.timestamp("us", "UTC"))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass  # e.g. 30 February: the format finds the row
-        else:
-            return pl.Series(text.name, pl.from_arrow(cast), dtype=_UTC_US)
-    return text.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us"
-    ).dt.convert_time_zone("UTC")
+    if not text.str.contains(_STRICT_ISO).all():
+        return None
+    try:
+        cast = pc.cast(text.to_arrow(), pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # e.g. 30 February: the format finds the row
+    return pl.Series(s.TIMESTAMP, pl.from_arrow(cast), dtype=_UTC_US)
 
 
 def _parse_iso_offset(text: pl.Series) -> pl.DataFrame | None:
@@ -99,10 +96,18 @@ def _parse_iso_offset(text: pl.Series) -> pl.DataFrame | None:
     The common case of XES and exported logs, in two vectorized passes.
     """
     tail = text.str.slice(-6)
-    frame = pl.DataFrame(
-        {"text": text, "tail": tail, s.TIMESTAMP: _iso_instants(text)}
-    ).select(
-        s.TIMESTAMP,
+    strict = _strict_instants(text)
+    if strict is not None:  # every offset is the last 6 characters
+        return pl.DataFrame({"tail": tail}).select(
+            strict,
+            _offset_seconds_expr(pl.col("tail")).cast(pl.Int32).alias(s.TZ_OFFSET),
+            pl.lit(None, pl.String).alias("problem"),
+        )
+    frame = pl.DataFrame({"text": text, "tail": tail}).select(
+        pl.col("text")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+        .alias(s.TIMESTAMP),
         pl.when(pl.col("tail").str.contains(r"^[+-]\d\d:\d\d$"))
         .then(_offset_seconds_expr(pl.col("tail")))
         .cast(pl.Int32)

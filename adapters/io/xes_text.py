@@ -167,7 +167,7 @@ def normalize_attribute_values(
     ``escaped`` (row numbers), when the caller knows them, are the only rows
     whose key or value may hold an ``&``; else they are searched for.
     """
-    if tags.select(pl.col("value").str.contains(r"[\t\n\r]").any()).item():
+    if tags.select(pl.col("value").str.contains_any(["\t", "\n", "\r"]).any()).item():
         # A literal tab or line break in an attribute value reads as a space.
         tags = tags.with_columns(pl.col("value").str.replace_all(r"[\t\n\r]", " "))
     if not has_entities:
