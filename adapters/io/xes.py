@@ -191,8 +191,8 @@ def _assemble_streamed(
 
     Each block holds whole traces, so two worker threads each scan (numpy)
     and assemble (polars; both release the GIL) a block of their own while
-    this thread reads the next; results are taken in file order, and no more
-    blocks wait, so memory stays bounded by the block size.
+    this thread reads ahead; results are taken in file order, and at most one
+    more block waits, so memory stays bounded by the block size.
 
     Raises
     ------
@@ -214,7 +214,7 @@ def _assemble_streamed(
                 path, block_bytes=block_bytes, on_progress=on_progress
             ):
                 pending.append(pool.submit(read, block))
-                while len(pending) > 1:
+                while len(pending) > 2:
                     done.append(pending.popleft().result())
             while pending:
                 done.append(pending.popleft().result())
