@@ -142,8 +142,10 @@ def content_ids(keys: pl.Series, *, provisional: pl.Series | None = None) -> pl.
             separator="\x1f",
         )
     )
-    return ids.scatter(repeated, content_uuid_series(names.to_series())).alias(
-        s.EVENT_ID
+    return (
+        ids.clone()
+        .scatter(repeated, content_uuid_series(names.to_series()))
+        .alias(s.EVENT_ID)
     )
 
 

@@ -54,6 +54,7 @@ from adapters.io.xes_stream import (
 )
 from adapters.io.xes_text import UnusualLayout, XesParts
 from engine import schema as s
+from engine.errors import ValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -207,26 +208,46 @@ def _assemble_streamed(
         timezone=timezone,
     )
     pending: deque[Future[tuple[ScannedBlock, pl.DataFrame | None]]] = deque()
-    done: list[tuple[ScannedBlock, pl.DataFrame | None]] = []
+    flats: list[pl.DataFrame] = []
+    opens_log = False
+    last: list[ScannedBlock] = []  # only the last block's long form is kept
+
+    def take() -> None:
+        nonlocal opens_log
+        scanned, flat = pending.popleft().result()
+        opens_log = opens_log or scanned.has_root
+        last[:] = [scanned]
+        if flat is not None:
+            flats.append(flat)
+
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xes-read") as pool:
+        blocks = iter_blocks(path, block_bytes=block_bytes, on_progress=on_progress)
         try:
-            for block in iter_blocks(
-                path, block_bytes=block_bytes, on_progress=on_progress
-            ):
+            while True:
+                try:
+                    block = next(blocks, None)
+                except ValidationError:
+                    # The file stopped reading (a corrupt or truncated gzip
+                    # stream): what the blocks before that point hold comes first.
+                    while pending:
+                        take()
+                    raise
+                if block is None:
+                    break
                 pending.append(pool.submit(read, block))
                 while len(pending) > 2:
-                    done.append(pending.popleft().result())
+                    take()
             while pending:
-                done.append(pending.popleft().result())
+                take()
         finally:
             for future in pending:
                 future.cancel()
-    check_blocks(done[0][0], done[-1][0], source=str(path))
-    flats = [flat for _, flat in done if flat is not None]
+            blocks.close()  # the reader thread and the file, now
+    check_blocks(opens_log=opens_log, last=last[0], source=str(path))
     if not flats:  # a log without events
         flats.append(
             _assemble(
-                done[-1][0].parts,
+                last[0].parts,
                 lifecycle_classifier=lifecycle_classifier,
                 timezone=timezone,
             )

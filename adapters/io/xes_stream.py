@@ -27,7 +27,7 @@ from adapters.io.xes_text import (
 from engine.errors import ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from pathlib import Path
 
 __all__ = [
@@ -170,7 +170,7 @@ def iter_blocks(
     *,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_progress: Callable[[int], None] | None = None,
-) -> Iterator[Block]:
+) -> Generator[Block, None, None]:
     """Yield the XES file at ``path`` in blocks of whole traces, each numbered.
 
     Blocks end after a ``</trace>``, so each holds whole traces and can be
@@ -217,8 +217,8 @@ def scan_block(block: Block, *, source: str, use_bytes: bool = True) -> ScannedB
     )
 
 
-def check_blocks(first: ScannedBlock, last: ScannedBlock, *, source: str) -> None:
-    """Raise unless the file's first block opens the log and its last closes it.
+def check_blocks(*, opens_log: bool, last: ScannedBlock, source: str) -> None:
+    """Raise unless the file's first block opened the log and its last closes it.
 
     Raises
     ------
@@ -227,7 +227,7 @@ def check_blocks(first: ScannedBlock, last: ScannedBlock, *, source: str) -> Non
     UnusualLayout
         No closing ``</log>``: the general parser names where the file ends.
     """
-    if not first.has_root:
+    if not opens_log:
         msg = "not an XES file: no <log> element"
         raise ValidationError(msg, source=source, line=1, field="log")
     if not last.closes_log:

@@ -349,3 +349,31 @@ def test_a_bad_byte_in_a_later_block_names_its_line(tmp_path, block_bytes):
     with pytest.raises(ValidationError, match="UTF-8") as info:
         read_xes(path, block_bytes=block_bytes)
     assert info.value.line == target + 1
+
+
+def test_streaming_keeps_only_the_blocks_in_work(tmp_path, monkeypatch):
+    # Memory is bounded by the block size: a scanned block's long form is
+    # dropped once it is assembled, however long the file.
+    import weakref
+
+    import adapters.io.xes
+
+    traces = [
+        f'    <string key="concept:name" value="c{i}"/>\n' + _event("A")
+        for i in range(400)
+    ]
+    path = tmp_path / "long.xes"
+    _write_log(path, traces)
+    scan, refs, most = adapters.io.xes.scan_block, [], [0]
+
+    def counting(*args, **kwargs):
+        scanned = scan(*args, **kwargs)
+        refs.append(weakref.ref(scanned))
+        most[0] = max(most[0], sum(ref() is not None for ref in refs))
+        return scanned
+
+    monkeypatch.setattr(adapters.io.xes, "scan_block", counting)
+    frame = read_xes(path, block_bytes=2_000).frame
+    assert frame.height == 400
+    assert len(refs) > 20
+    assert most[0] <= 5  # two in work, one waiting, the last taken, one more
