@@ -132,7 +132,11 @@ def content_ids(keys: pl.Series, *, provisional: pl.Series | None = None) -> pl.
     """
     ids = provisional if provisional is not None else first_occurrence_ids(keys)
     keyed = keys.to_frame("key")
-    repeated = keyed.select(pl.col("key").is_duplicated().arg_true()).to_series()
+    # Equal keys hash alike: the strings are compared only where hashes repeat.
+    candidates = keyed.select(pl.col("key").hash().is_duplicated().arg_true())
+    repeated = candidates.to_series().filter(
+        keyed["key"].gather(candidates.to_series()).is_duplicated()
+    )
     if repeated.is_empty():
         return ids.alias(s.EVENT_ID)
     # Only the repeated events are numbered (a window over them alone).
