@@ -12,6 +12,7 @@ from adapters.io.xes import read_xes
 from benchmarks.xes_ratios import write_synthetic_xes
 from engine import schema as s
 from tests.conftest import LOGS
+from tests.integration.adapters.io.xes_files import write_log
 
 
 @pytest.fixture
@@ -39,16 +40,6 @@ def uniform_blocks(monkeypatch):
 def _general_only(monkeypatch):
     # As if no block had the uniform layout.
     monkeypatch.setattr(adapters.io.xes, "uniform_columns", lambda *_: None)
-
-
-def _write(path, traces: list[str]) -> None:
-    body = "".join(f"  <trace>\n{t}  </trace>\n" for t in traces)
-    path.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
-        + body
-        + "</log>\n",
-        encoding="utf-8",
-    )
 
 
 def _event(name: str, values: dict[str, tuple[str, str]]) -> str:
@@ -115,7 +106,7 @@ def test_a_uniform_block_is_read_column_by_column_to_the_canonical_text(
     tmp_path, uniform_blocks
 ):
     path = tmp_path / "uniform.xes"
-    _write(
+    write_log(
         path,
         [
             _trace("c1", "north", [_event("A", _ROWS[0]), _event("B", _ROWS[1])]),
@@ -133,7 +124,9 @@ def test_a_uniform_block_is_read_column_by_column_to_the_canonical_text(
 def test_a_block_with_a_missing_key_takes_the_general_path(tmp_path, uniform_blocks):
     path = tmp_path / "ragged.xes"
     second = {k: v for k, v in _ROWS[1].items() if k != "ratio"}
-    _write(path, [_trace("c1", "north", [_event("A", _ROWS[0]), _event("B", second)])])
+    write_log(
+        path, [_trace("c1", "north", [_event("A", _ROWS[0]), _event("B", second)])]
+    )
     got = read_xes(path).frame[s.ATTRIBUTES].to_list()
     assert uniform_blocks == [False]
     expected = {k: v for k, v in _EXPECTED[1].items() if k != "ratio"}

@@ -13,6 +13,7 @@ from engine import schema as s
 from engine.errors import ValidationError
 from engine.memory_store import MemoryEventStore
 from tests.conftest import LOGS, TickingClock
+from tests.integration.adapters.io.xes_files import write_log
 
 REAL = [
     "running-example.xes",
@@ -236,16 +237,6 @@ def test_a_log_without_events_is_empty(tmp_path):
     assert batch.problems.is_empty()
 
 
-def _write_log(path, traces: list[str]) -> None:
-    body = "".join(f"  <trace>\n{t}  </trace>\n" for t in traces)
-    path.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
-        + body
-        + "</log>\n",
-        encoding="utf-8",
-    )
-
-
 def _event(name: str, *attrs: str) -> str:
     lines = [
         f'      <string key="concept:name" value="{name}"/>\n',
@@ -282,7 +273,7 @@ def test_inherited_attributes_sit_in_key_order(
         + _event("B")
     )
     path = tmp_path / "order.xes"
-    _write_log(path, [trace])
+    write_log(path, [trace])
     expected = {"case:alpha": 7, "case:zeta": "t", "cat": "x", "cas": "y"}
     expected |= {"case;": "z", "Zed": True} | ({"case:own": "o"} if extra else {})
     for parser in ("auto", "text", "lxml"):
@@ -301,7 +292,7 @@ def test_entities_and_late_character_references_read_as_lxml(tmp_path):
     late = '    <string key="concept:name" value="c2"/>\n' + _event("&#65;&#x42;")
     path = tmp_path / "entities.xes"
     for traces in (plain, [*plain, late]):
-        _write_log(path, traces)
+        write_log(path, traces)
         fast = read_xes(path, block_bytes=20_000).frame
         assert fast.equals(read_xes(path, parser="lxml").frame)
     assert fast[s.ACTIVITY].to_list()[0] == "A & B"
@@ -322,7 +313,7 @@ def test_timestamps_parse_alike_in_any_block(tmp_path):
         event = _event("A").replace(stamps[0], stamp)
         traces.append(f'    <string key="concept:name" value="c{i}"/>\n' + event)
     path = tmp_path / "stamps.xes"
-    _write_log(path, traces)
+    write_log(path, traces)
     whole = read_xes(path, timezone="Europe/Helsinki")
     for block_bytes in (2_000, 30_000):
         part = read_xes(path, timezone="Europe/Helsinki", block_bytes=block_bytes)
@@ -341,7 +332,7 @@ def test_a_bad_byte_in_a_later_block_names_its_line(tmp_path, block_bytes):
         for i in range(60)
     ]
     path = tmp_path / "bad_byte.xes"
-    _write_log(path, traces)
+    write_log(path, traces)
     lines = path.read_bytes().split(b"\n")
     target = next(i for i, line in enumerate(lines) if b'value="c50"' in line)
     lines[target] = lines[target].replace(b"c50", b"c\xff50")
@@ -363,7 +354,7 @@ def test_streaming_keeps_only_the_blocks_in_work(tmp_path, monkeypatch):
         for i in range(400)
     ]
     path = tmp_path / "long.xes"
-    _write_log(path, traces)
+    write_log(path, traces)
     scan, refs, most = adapters.io.xes.scan_block, [], [0]
 
     def counting(*args, **kwargs):
