@@ -116,7 +116,7 @@ def _assemble(
     )
     event_attrs = pl.concat(parts.event_attrs).cast(EVENT_ATTR_SCHEMA)  # type: ignore[arg-type]
     columns = uniform_columns(event_attrs, events)
-    attributes = attributes_json(parts, events, event_attrs, columns=columns)
+    attributes = attributes_json(events, event_attrs, trace_attrs, columns=columns)
     # The special columns and the attributes come one row per event, in order.
     frame = events.join(
         cases, on="trace_idx", how="left", maintain_order="left"

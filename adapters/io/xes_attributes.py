@@ -18,16 +18,12 @@ Two ways give the same text (:func:`adapters.io.jsontext.attributes_from_long`'s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import polars as pl
 
 from adapters.io.jsontext import attributes_from_long, json_string_expr, values_as_json
-from adapters.io.xes_lxml import TRACE_ATTR_SCHEMA
 from engine import schema as s
-
-if TYPE_CHECKING:
-    from adapters.io.xes_text import XesParts
 
 __all__ = [
     "EXTRACTED",
@@ -53,9 +49,8 @@ _CASE: Final = "case:"
 _SPLICE_FROM_EVENTS: Final = 2048
 
 
-def _trace_rows(parts: XesParts) -> pl.DataFrame:
+def _trace_rows(trace_attrs: pl.DataFrame) -> pl.DataFrame:
     """Return the traces' attributes (keys as ``case:<key>``), in file order."""
-    trace_attrs = pl.concat(parts.trace_attrs).cast(TRACE_ATTR_SCHEMA)  # type: ignore[arg-type]
     return (
         trace_attrs.filter(pl.col("key") != "concept:name")
         .unique(subset=["trace_idx", "key"], keep="last", maintain_order=True)
@@ -165,17 +160,22 @@ def _uniform_attributes(
         return None
     if any(key.startswith(_CASE) for key in own) or not traces.is_sorted():
         return None
+    # The row of each event's trace among the traces with attributes; checked
+    # before any value is typed.
+    at = traces.search_sorted(events.get_column("trace_idx"))
+    if (
+        not trace_keys.is_empty()
+        and not (
+            traces.gather(at.clip(0, traces.len() - 1))
+            == events.get_column("trace_idx")
+        ).all()
+    ):
+        return None  # an event's trace has none of the keys
     columns = {key: values_as_json(frame) for key, frame in own.items()}
-    if not trace_keys.is_empty():
-        # The row of each event's trace among the traces with attributes.
-        at = traces.search_sorted(events.get_column("trace_idx"))
-        found = traces.gather(at.clip(0, traces.len() - 1))
-        if not (found == events.get_column("trace_idx")).all():
-            return None  # an event's trace has none of the keys
-        for key, frame in zip(
-            trace_keys.to_list(), _split(trace, trace_keys.len()), strict=True
-        ):
-            columns[key] = values_as_json(frame).gather(at)
+    for key, frame in zip(
+        trace_keys.to_list(), _split(trace, trace_keys.len()), strict=True
+    ):
+        columns[key] = values_as_json(frame).gather(at)
     keys = pl.Series(list(columns), dtype=pl.String).sort()
     encoded = keys.to_frame("key").select(json_string_expr(pl.col("key"))).to_series()
     pieces: list[pl.Expr] = []
@@ -245,9 +245,9 @@ def _spliced_attributes(
 
 
 def attributes_json(
-    parts: XesParts,
     events: pl.DataFrame,
     event_attrs: pl.DataFrame,
+    trace_attrs: pl.DataFrame,
     *,
     columns: dict[str, pl.DataFrame] | None,
 ) -> pl.DataFrame:
@@ -255,12 +255,10 @@ def attributes_json(
 
     Parameters
     ----------
-    parts
-        One block of the log in long form.
     events
         The block's events: ``event_idx`` (ascending) and ``trace_idx``.
-    event_attrs
-        The block's event attributes, in file order.
+    event_attrs, trace_attrs
+        The block's event and trace attributes, in file order.
     columns
         :func:`uniform_columns` of the block: the uniform path is tried when
         given (the text is the same either way; None is for any layout).
@@ -271,7 +269,7 @@ def attributes_json(
         One row per event, in the order of ``events``; ``attributes`` is null
         for an event without any.
     """
-    trace = _trace_rows(parts)
+    trace = _trace_rows(trace_attrs)
     if columns is not None:
         own = {k: v for k, v in columns.items() if k not in SPECIAL}
         uniform = _uniform_attributes(own, trace, events)

@@ -240,12 +240,10 @@ def _check_plain_text(block: bytes, padded: np.ndarray, lt: np.ndarray) -> np.nd
     return after_amp
 
 
-def scan_block_bytes(
-    block: bytes, first_line: int, *, traces: int, events: int
-) -> BlockScan:
+def scan_block_bytes(block: bytes, first_line: int) -> BlockScan:
     """Return the events, event attributes and trace attributes of one block.
 
-    ``traces`` and ``events`` are the counts before this block (global indexes).
+    Event and trace indexes count from the block's start.
 
     Raises
     ------
@@ -304,22 +302,21 @@ def scan_block_bytes(
             escaped=pl.Series(np.flatnonzero(escaped[which]), dtype=pl.UInt32),
         )
 
-    event_attrs = attributes(in_event, "event_idx", event_idx + events)
-    trace_attrs = attributes(~in_event, "trace_idx", trace_idx + traces)
+    event_attrs = attributes(in_event, "event_idx", event_idx)
+    trace_attrs = attributes(~in_event, "trace_idx", trace_idx)
     event_rows = np.flatnonzero(codes == _EVENT)
     line_of_event = first_line + np.searchsorted(newlines, lt[event_rows])
     root_line = first_line + np.searchsorted(newlines, lt[: min(lt.size, 64)])
     return BlockScan(
         events=pl.DataFrame(
             {
-                "event_idx": event_idx[event_rows] + events,
-                "trace_idx": trace_idx[event_rows] + traces,
+                "event_idx": event_idx[event_rows],
+                "trace_idx": trace_idx[event_rows],
                 "line": line_of_event.astype(np.int64),
             }
         ),
         event_attrs=event_attrs.with_columns(pl.lit(None, pl.Int64).alias("line")),
         trace_attrs=trace_attrs,
-        traces=int((codes == _TRACE).sum()),
         root=_root(arr, lt[:64], gt[:64], codes[:64], root_line),
         closes_log=bool((codes == _END_LOG).any()),
     )

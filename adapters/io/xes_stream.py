@@ -20,12 +20,7 @@ from typing import IO, TYPE_CHECKING, cast
 import numpy as np
 
 from adapters.io.xes_bytes import scan_block_bytes
-from adapters.io.xes_text import (
-    ScanState,
-    UnusualLayout,
-    XesParts,
-    scan_block_text,
-)
+from adapters.io.xes_text import UnusualLayout, XesParts, scan_block_text
 from engine.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -117,45 +112,6 @@ def _read_blocks(
         raw.close()
 
 
-def _scan_block(
-    block: bytes,
-    first_line: int,
-    *,
-    state: ScanState,
-    parts: XesParts,
-    source: str,
-    use_bytes: bool,
-) -> None:
-    scan = None
-    if use_bytes:
-        # Character references and CDATA are found by the scanner itself.
-        try:
-            scan = scan_block_bytes(
-                block, first_line, traces=state.traces, events=state.events
-            )
-        except UnusualLayout:
-            scan = None
-        except ValidationError as e:
-            raise ValidationError(e.reason, source=source, line=e.line) from e
-    if scan is None:
-        scan = scan_block_text(block, first_line, state=state, source=source)
-    if not state.root_checked and scan.root is not None:
-        name, line = scan.root
-        if name != "log":
-            if name.endswith(":log"):
-                msg = "namespace-prefixed XES"
-                raise UnusualLayout(msg)
-            msg = f"not an XES file: the root element is <{name}>, not <log>"
-            raise ValidationError(msg, source=source, line=line, field="log")
-        state.root_checked = True
-    parts.events.append(scan.events)
-    parts.event_attrs.append(scan.event_attrs)
-    parts.trace_attrs.append(scan.trace_attrs)
-    state.traces += scan.traces
-    state.events += scan.events.height
-    state.log_closed = state.log_closed or scan.closes_log
-
-
 @dataclass(frozen=True)
 class Block:
     """A block of whole traces as read: its bytes, where it starts, its place."""
@@ -209,20 +165,37 @@ def scan_block(block: Block, *, source: str, use_bytes: bool = True) -> ScannedB
     ValidationError
         The file is not XES (wrong root) or not UTF-8.
     """
-    state = ScanState(root_checked=block.index > 0)
-    parts = XesParts()
-    _scan_block(
-        block.data,
-        block.first_line,
-        state=state,
-        parts=parts,
-        source=source,
-        use_bytes=use_bytes,
-    )
+    first = block.index == 0
+    scan = None
+    if use_bytes:
+        # Character references and CDATA are found by the scanner itself.
+        try:
+            scan = scan_block_bytes(block.data, block.first_line)
+        except UnusualLayout:
+            scan = None
+        except ValidationError as e:
+            raise ValidationError(e.reason, source=source, line=e.line) from e
+    if scan is None:
+        scan = scan_block_text(
+            block.data, block.first_line, check_root=first, source=source
+        )
+    root = scan.root if first else None
+    if root is not None:
+        name, line = root
+        if name != "log":
+            if name.endswith(":log"):
+                msg = "namespace-prefixed XES"
+                raise UnusualLayout(msg)
+            msg = f"not an XES file: the root element is <{name}>, not <log>"
+            raise ValidationError(msg, source=source, line=line, field="log")
     return ScannedBlock(
-        parts=parts,
-        has_root=block.index == 0 and state.root_checked,
-        closes_log=state.log_closed,
+        parts=XesParts(
+            events=[scan.events],
+            event_attrs=[scan.event_attrs],
+            trace_attrs=[scan.trace_attrs],
+        ),
+        has_root=root is not None,
+        closes_log=scan.closes_log,
     )
 
 

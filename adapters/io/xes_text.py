@@ -24,7 +24,6 @@ from engine.errors import ValidationError
 __all__ = [
     "ATTRIBUTE_KINDS",
     "BlockScan",
-    "ScanState",
     "UnusualLayout",
     "XesParts",
     "normalize_attribute_values",
@@ -69,19 +68,8 @@ class BlockScan:
     events: pl.DataFrame
     event_attrs: pl.DataFrame
     trace_attrs: pl.DataFrame
-    traces: int
     root: tuple[str, int] | None
     closes_log: bool
-
-
-@dataclass
-class ScanState:
-    """What reading a file has established so far (carried from block to block)."""
-
-    traces: int = 0
-    events: int = 0
-    root_checked: bool = False
-    log_closed: bool = False
 
 
 def _split_lines(block: bytes, first_line: int, source: str) -> pl.DataFrame:
@@ -216,7 +204,7 @@ def _tag_frame(block: bytes, first_line: int, source: str) -> pl.DataFrame:
     return normalize_attribute_values(tags, has_entities=b"&" in block)
 
 
-def _check_root(tags: pl.DataFrame, state: ScanState, source: str) -> bool:
+def _check_root(tags: pl.DataFrame, source: str) -> bool:
     first = tags.filter(
         ~pl.col("name").is_in(["?xml", "!--"]) & pl.col("name").is_not_null()
     )
@@ -239,7 +227,6 @@ def _check_root(tags: pl.DataFrame, state: ScanState, source: str) -> bool:
     ):
         msg = f"encoding {encoding[0]}"
         raise UnusualLayout(msg)
-    state.root_checked = True
     return True
 
 
@@ -256,7 +243,7 @@ def _quoted(name: str) -> pl.Expr:
     return _unescape(pl.coalesce(double, single))
 
 
-def _structure(tags: pl.DataFrame, state: ScanState) -> pl.DataFrame:
+def _structure(tags: pl.DataFrame) -> pl.DataFrame:
     name, sc = pl.col("name"), pl.col("sc")
     opens_trace = (name == "trace") & ~sc
     opens_event = (name == "event") & ~sc
@@ -271,8 +258,8 @@ def _structure(tags: pl.DataFrame, state: ScanState) -> pl.DataFrame:
             opens_event.cast(pl.Int64).cum_sum()
             - (name == "/event").cast(pl.Int64).cum_sum()
         ).alias("ed"),
-        (opens_trace.cast(pl.Int64).cum_sum() + state.traces - 1).alias("trace_idx"),
-        (opens_event.cast(pl.Int64).cum_sum() + state.events - 1).alias("event_idx"),
+        (opens_trace.cast(pl.Int64).cum_sum() - 1).alias("trace_idx"),
+        (opens_event.cast(pl.Int64).cum_sum() - 1).alias("event_idx"),
     )
     inside = (pl.col("td") > 0) | (name == "/trace")
     bad = out.select(
@@ -295,17 +282,21 @@ def _structure(tags: pl.DataFrame, state: ScanState) -> pl.DataFrame:
 
 
 def scan_block_text(
-    block: bytes, first_line: int, *, state: ScanState, source: str
+    block: bytes, first_line: int, *, check_root: bool, source: str
 ) -> BlockScan:
-    """Return the block read by the polars tag path (general line layouts)."""
+    """Return the block read by the polars tag path (general line layouts).
+
+    Event and trace indexes count from the block's start; with ``check_root``
+    (the file's first block) the root element is checked.
+    """
     if any(marker in block for marker in _UNUSUAL_TEXT):
         msg = "character references or CDATA"
         raise UnusualLayout(msg)
     tags = _tag_frame(block, first_line, source)
     root = None
-    if not state.root_checked and _check_root(tags, state, source):
+    if check_root and _check_root(tags, source):
         root = ("log", 1)
-    out = _structure(tags, state)
+    out = _structure(tags)
     if out.height and out.tail(1)["td"].item() != 0:
         msg = "unclosed trace"
         raise UnusualLayout(msg)
@@ -320,7 +311,6 @@ def scan_block_text(
         trace_attrs=attrs.filter((pl.col("td") == 1) & (pl.col("ed") == 0)).select(
             "trace_idx", "key", "kind", "value"
         ),
-        traces=int(out["ot"].sum()),
         root=root,
         closes_log=bool((out["name"] == "/log").any()),
     )
